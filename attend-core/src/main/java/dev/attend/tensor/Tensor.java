@@ -1,0 +1,227 @@
+package dev.attend.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * A dense float32 tensor: a shape, strides in elements, and a {@link MemorySegment} that holds the data.
+ *
+ * <p>The segment is off-heap and managed by the garbage collector ({@link Arena#ofAuto()}), so a tensor
+ * may hold more than 2^31 elements. Views ({@link #reshape}, {@link #slice}, {@link #permute}) share data;
+ * {@link #contiguous()} copies only when the layout is not already row-major. Element access through
+ * {@link #get(long...)} is for tests and tools; kernels copy rows with {@link #readRow} and {@link #writeRow}.
+ */
+public final class Tensor {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private final MemorySegment data;
+    private final long offset;      // in elements
+    private final long[] shape;
+    private final long[] strides;   // in elements
+    private final long size;
+
+    private Tensor(MemorySegment data, long offset, long[] shape, long[] strides) {
+        this.data = data;
+        this.offset = offset;
+        this.shape = shape;
+        this.strides = strides;
+        this.size = checkedSize(shape);
+    }
+
+    /** A new zero-filled tensor of the given shape. */
+    public static Tensor zeros(long... shape) {
+        long n = checkedSize(shape);
+        MemorySegment seg = Arena.ofAuto().allocate(Math.multiplyExact(Math.max(n, 1), 4L), 64);
+        return new Tensor(seg, 0, shape.clone(), rowMajorStrides(shape));
+    }
+
+    /** Shape as ints, for the common case. */
+    public static Tensor zeros(int... shape) {
+        return zeros(Arrays.stream(shape).asLongStream().toArray());
+    }
+
+    /** A new tensor holding a copy of {@code values}, which must have exactly prod(shape) elements. */
+    public static Tensor of(float[] values, long... shape) {
+        long n = checkedSize(shape);
+        if (n != values.length) {
+            throw new IllegalArgumentException("values: expected " + n + " elements for shape "
+                    + Arrays.toString(shape) + ", got " + values.length);
+        }
+        Tensor t = zeros(shape);
+        MemorySegment.copy(values, 0, t.data, F32, 0, values.length);
+        return t;
+    }
+
+    /** A tensor of independent standard normal samples, reproducible from {@code seed}. */
+    public static Tensor randn(long seed, long... shape) {
+        Tensor t = zeros(shape);
+        Random r = new Random(seed);
+        for (long i = 0; i < t.size; i++) t.data.setAtIndex(F32, i, (float) r.nextGaussian());
+        return t;
+    }
+
+    /** Wraps an existing segment of little-endian float32 values in row-major order (no copy). */
+    public static Tensor wrap(MemorySegment segment, long... shape) {
+        long n = checkedSize(shape);
+        if (segment.byteSize() < n * 4) {
+            throw new IllegalArgumentException("segment: expected at least " + n * 4 + " bytes for shape "
+                    + Arrays.toString(shape) + ", got " + segment.byteSize());
+        }
+        return new Tensor(segment, 0, shape.clone(), rowMajorStrides(shape));
+    }
+
+    private static long checkedSize(long[] shape) {
+        long n = 1;
+        for (int i = 0; i < shape.length; i++) {
+            if (shape[i] < 0) {
+                throw new IllegalArgumentException("shape: dimension " + i + " must be >= 0, got " + shape[i]
+                        + " in " + Arrays.toString(shape));
+            }
+            try {
+                n = Math.multiplyExact(n, shape[i]);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("shape: element count overflows a long: " + Arrays.toString(shape));
+            }
+        }
+        if (n > Long.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("shape: too many elements: " + Arrays.toString(shape));
+        }
+        return n;
+    }
+
+    private static long[] rowMajorStrides(long[] shape) {
+        long[] s = new long[shape.length];
+        long acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= Math.max(shape[i], 1);
+        }
+        return s;
+    }
+
+    public int rank() { return shape.length; }
+    public long size() { return size; }
+    public long dim(int i) { return shape[i]; }
+    public long[] shape() { return shape.clone(); }
+    public long[] strides() { return strides.clone(); }
+
+    /** Dimension {@code i} as an int; throws if it does not fit (kernels index rows with ints). */
+    public int dimInt(int i) {
+        long d = shape[i];
+        if (d > Integer.MAX_VALUE) throw new IllegalArgumentException("dimension " + i + " too large for an int: " + d);
+        return (int) d;
+    }
+
+    /** The backing segment; element (i0, i1, ...) lives at float index {@link #offsetOf(long...)}. */
+    public MemorySegment segment() { return data; }
+
+    /** Float index into {@link #segment()} of an element. */
+    public long offsetOf(long... index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("index: expected " + shape.length + " coordinates, got " + index.length);
+        }
+        long off = offset;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " out of bounds for shape "
+                        + Arrays.toString(shape));
+            }
+            off += index[i] * strides[i];
+        }
+        return off;
+    }
+
+    public float get(long... index) { return data.getAtIndex(F32, offsetOf(index)); }
+
+    public void set(float value, long... index) { data.setAtIndex(F32, offsetOf(index), value); }
+
+    /** True when the elements are laid out row-major without gaps. */
+    public boolean isContiguous() {
+        return Arrays.equals(strides, rowMajorStrides(shape)) || size <= 1;
+    }
+
+    /** This tensor if row-major already, else a row-major copy. */
+    public Tensor contiguous() {
+        if (isContiguous()) return this;
+        Tensor out = zeros(shape);
+        long[] idx = new long[shape.length];
+        for (long i = 0; i < size; i++) {
+            out.data.setAtIndex(F32, i, data.getAtIndex(F32, offsetOf(idx)));
+            for (int d = shape.length - 1; d >= 0; d--) {
+                if (++idx[d] < shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return out;
+    }
+
+    /** A view with a new shape of the same element count; needs a contiguous tensor (call {@link #contiguous()}). */
+    public Tensor reshape(long... newShape) {
+        if (checkedSize(newShape) != size) {
+            throw new IllegalArgumentException("reshape: " + Arrays.toString(shape) + " has " + size
+                    + " elements, target " + Arrays.toString(newShape) + " has " + checkedSize(newShape));
+        }
+        Tensor c = contiguous();
+        return new Tensor(c.data, c.offset, newShape.clone(), rowMajorStrides(newShape));
+    }
+
+    /** A view of the range [from, to) along dimension {@code dim}. */
+    public Tensor slice(int dim, long from, long to) {
+        if (dim < 0 || dim >= shape.length) throw new IllegalArgumentException("slice: dim " + dim + " not in [0, " + shape.length + ")");
+        if (from < 0 || to > shape[dim] || from > to) {
+            throw new IllegalArgumentException("slice: range [" + from + ", " + to + ") not within [0, " + shape[dim] + "] on dim " + dim);
+        }
+        long[] s = shape.clone();
+        s[dim] = to - from;
+        return new Tensor(data, offset + from * strides[dim], s, strides.clone());
+    }
+
+    /** A view with dimensions reordered: result dim i is this tensor's dim {@code order[i]}. */
+    public Tensor permute(int... order) {
+        if (order.length != shape.length) throw new IllegalArgumentException("permute: expected " + shape.length + " axes, got " + order.length);
+        long[] s = new long[order.length], st = new long[order.length];
+        boolean[] seen = new boolean[order.length];
+        for (int i = 0; i < order.length; i++) {
+            if (order[i] < 0 || order[i] >= order.length || seen[order[i]]) throw new IllegalArgumentException("permute: not a permutation: " + Arrays.toString(order));
+            seen[order[i]] = true;
+            s[i] = shape[order[i]];
+            st[i] = strides[order[i]];
+        }
+        return new Tensor(data, offset, s, st);
+    }
+
+    /** Copies {@code n} consecutive floats starting at float index {@code at} of the segment into {@code dst}. */
+    public void readRow(long at, float[] dst, int dstOff, int n) {
+        MemorySegment.copy(data, F32, at * 4, dst, dstOff, n);
+    }
+
+    /** Copies {@code n} floats from {@code src} to the segment at float index {@code at}. */
+    public void writeRow(long at, float[] src, int srcOff, int n) {
+        MemorySegment.copy(src, srcOff, data, F32, at * 4, n);
+    }
+
+    /** All elements in row-major order; only for tensors under 2^31 elements. */
+    public float[] toArray() {
+        if (size > Integer.MAX_VALUE - 8) throw new IllegalStateException("tensor too large for a float[]: " + size + " elements");
+        Tensor c = contiguous();
+        float[] out = new float[(int) size];
+        MemorySegment.copy(c.data, F32, c.offset * 4, out, 0, out.length);
+        return out;
+    }
+
+    /** A row-major copy. */
+    public Tensor copy() {
+        Tensor c = contiguous();
+        Tensor out = zeros(shape);
+        MemorySegment.copy(c.data, c.offset * 4, out.data, 0, size * 4);
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + Arrays.toString(shape);
+    }
+}
