@@ -1,6 +1,14 @@
 package dev.attend.tensor;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -30,10 +38,19 @@ class TensorTest {
     }
 
     @Test
-    void holdsMoreThanTwoToTheThirtyOneElementsWithoutAHeapArray() {
-        Tensor big = Tensor.zeros((1L << 31) + 16);
-        big.set(3f, (1L << 31) + 7);
-        assertEquals(3f, big.get((1L << 31) + 7));
-        assertEquals((1L << 31) + 16, big.size());
+    void holdsMoreThanTwoToTheThirtyOneElements(@TempDir Path dir) throws IOException {
+        // A sparse memory-mapped file: 8.6 GB of address space, a few pages of real memory.
+        long n = (1L << 31) + 16;
+        try (FileChannel ch = FileChannel.open(dir.resolve("big.f32"), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_WRITE, 0, n * 4, arena);
+            Tensor big = Tensor.wrap(seg, 2, n / 2);
+            big.set(3f, 1, n / 2 - 1);
+            assertEquals(3f, big.get(1, n / 2 - 1));
+            assertEquals(n, big.size());
+            Tensor row = big.slice(0, 1, 2);
+            assertEquals(3f, row.get(0, n / 2 - 1));
+        }
     }
 }
