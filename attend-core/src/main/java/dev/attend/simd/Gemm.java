@@ -1,0 +1,133 @@
+package dev.attend.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The one matrix-multiply kernel of the attention passes: {@code C (+)= A * B} on small tiles held in
+ * {@code float[]} buffers.
+ *
+ * <p>A is read through two strides, {@code A(m, k) = a[aOff + m*aRs + k*aCs]}, so a transposed operand
+ * (P^T, dS^T) costs nothing: its elements are broadcast one at a time. B is row-major with leading
+ * dimension {@code ldb} and C row-major with {@code ldc}; {@code n} must be a multiple of
+ * {@link #LANES} (callers pad their buffers). The register block is 6 rows by 2 vectors: twelve
+ * independent accumulators, each updated as {@code acc = b.fma(a, acc)} (the addend form keeps C2 at
+ * the FMA throughput). Cost: {@code 2*m*n*k} flops.
+ */
+public final class Gemm {
+    public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Floats per vector; every {@code n} and leading dimension handed to this class is a multiple of it. */
+    public static final int LANES = F.length();
+    private static final int MR = 6;
+
+    private Gemm() {}
+
+    /** Rounds {@code n} up to a multiple of {@link #LANES}. */
+    public static int pad(int n) {
+        return (n + LANES - 1) / LANES * LANES;
+    }
+
+    /**
+     * {@code C = A*B} when {@code accumulate} is false, else {@code C += A*B};
+     * C is {@code m x n}, A is {@code m x k}, B is {@code k x n}.
+     */
+    public static void mul(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
+                           float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        int m6 = m - m % MR;
+        int n2 = n - n % (2 * LANES);
+        // Row blocks outside: the 6 rows of A stay in L1 while B streams from L2.
+        for (int i = 0; i < m6; i += MR) {
+            int ai = aOff + i * aRs, ci = cOff + i * ldc;
+            for (int j = 0; j < n2; j += 2 * LANES) {
+                block6x2(k, a, ai, aRs, aCs, b, bOff + j, ldb, c, ci + j, ldc, accumulate);
+            }
+            if (n2 < n) block6x1(k, a, ai, aRs, aCs, b, bOff + n2, ldb, c, ci + n2, ldc, accumulate);
+        }
+        for (int i = m6; i < m; i++) {
+            int ai = aOff + i * aRs, ci = cOff + i * ldc;
+            for (int j = 0; j < n2; j += 2 * LANES) row(k, 2, a, ai, aCs, b, bOff + j, ldb, c, ci + j, accumulate);
+            if (n2 < n) row(k, 1, a, ai, aCs, b, bOff + n2, ldb, c, ci + n2, accumulate);
+        }
+    }
+
+    private static void block6x2(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int ldb,
+                                 float[] c, int cOff, int ldc, boolean acc) {
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (acc) {
+            c00 = FloatVector.fromArray(F, c, cOff);           c01 = FloatVector.fromArray(F, c, cOff + LANES);
+            c10 = FloatVector.fromArray(F, c, cOff + ldc);     c11 = FloatVector.fromArray(F, c, cOff + ldc + LANES);
+            c20 = FloatVector.fromArray(F, c, cOff + 2 * ldc); c21 = FloatVector.fromArray(F, c, cOff + 2 * ldc + LANES);
+            c30 = FloatVector.fromArray(F, c, cOff + 3 * ldc); c31 = FloatVector.fromArray(F, c, cOff + 3 * ldc + LANES);
+            c40 = FloatVector.fromArray(F, c, cOff + 4 * ldc); c41 = FloatVector.fromArray(F, c, cOff + 4 * ldc + LANES);
+            c50 = FloatVector.fromArray(F, c, cOff + 5 * ldc); c51 = FloatVector.fromArray(F, c, cOff + 5 * ldc + LANES);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(F);
+        }
+        int a0 = aOff, a1 = aOff + aRs, a2 = aOff + 2 * aRs, a3 = aOff + 3 * aRs, a4 = aOff + 4 * aRs, a5 = aOff + 5 * aRs;
+        for (int p = 0, bp = bOff, ap = 0; p < k; p++, bp += ldb, ap += aCs) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            FloatVector b1 = FloatVector.fromArray(F, b, bp + LANES);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + ap]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(F, a[a1 + ap]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(F, a[a2 + ap]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(F, a[a3 + ap]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(F, a[a4 + ap]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(F, a[a5 + ap]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+        }
+        c00.intoArray(c, cOff);           c01.intoArray(c, cOff + LANES);
+        c10.intoArray(c, cOff + ldc);     c11.intoArray(c, cOff + ldc + LANES);
+        c20.intoArray(c, cOff + 2 * ldc); c21.intoArray(c, cOff + 2 * ldc + LANES);
+        c30.intoArray(c, cOff + 3 * ldc); c31.intoArray(c, cOff + 3 * ldc + LANES);
+        c40.intoArray(c, cOff + 4 * ldc); c41.intoArray(c, cOff + 4 * ldc + LANES);
+        c50.intoArray(c, cOff + 5 * ldc); c51.intoArray(c, cOff + 5 * ldc + LANES);
+    }
+
+    private static void block6x1(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int ldb,
+                                 float[] c, int cOff, int ldc, boolean acc) {
+        FloatVector c0, c1, c2, c3, c4, c5;
+        if (acc) {
+            c0 = FloatVector.fromArray(F, c, cOff);           c1 = FloatVector.fromArray(F, c, cOff + ldc);
+            c2 = FloatVector.fromArray(F, c, cOff + 2 * ldc); c3 = FloatVector.fromArray(F, c, cOff + 3 * ldc);
+            c4 = FloatVector.fromArray(F, c, cOff + 4 * ldc); c5 = FloatVector.fromArray(F, c, cOff + 5 * ldc);
+        } else {
+            c0 = c1 = c2 = c3 = c4 = c5 = FloatVector.zero(F);
+        }
+        int a0 = aOff, a1 = aOff + aRs, a2 = aOff + 2 * aRs, a3 = aOff + 3 * aRs, a4 = aOff + 4 * aRs, a5 = aOff + 5 * aRs;
+        for (int p = 0, bp = bOff, ap = 0; p < k; p++, bp += ldb, ap += aCs) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            c0 = b0.fma(FloatVector.broadcast(F, a[a0 + ap]), c0);
+            c1 = b0.fma(FloatVector.broadcast(F, a[a1 + ap]), c1);
+            c2 = b0.fma(FloatVector.broadcast(F, a[a2 + ap]), c2);
+            c3 = b0.fma(FloatVector.broadcast(F, a[a3 + ap]), c3);
+            c4 = b0.fma(FloatVector.broadcast(F, a[a4 + ap]), c4);
+            c5 = b0.fma(FloatVector.broadcast(F, a[a5 + ap]), c5);
+        }
+        c0.intoArray(c, cOff);           c1.intoArray(c, cOff + ldc);
+        c2.intoArray(c, cOff + 2 * ldc); c3.intoArray(c, cOff + 3 * ldc);
+        c4.intoArray(c, cOff + 4 * ldc); c5.intoArray(c, cOff + 5 * ldc);
+    }
+
+    /** One row of C, {@code vecs} (1 or 2) vectors wide: the remainder when m is not a multiple of 6. */
+    private static void row(int k, int vecs, float[] a, int aOff, int aCs, float[] b, int bOff, int ldb,
+                            float[] c, int cOff, boolean acc) {
+        for (int v = 0; v < vecs; v++) {
+            int bo = bOff + v * LANES;
+            // Two partial sums over alternate k halve the FMA latency chain.
+            FloatVector s0 = acc ? FloatVector.fromArray(F, c, cOff + v * LANES) : FloatVector.zero(F);
+            FloatVector s1 = FloatVector.zero(F);
+            int p = 0;
+            for (; p + 1 < k; p += 2) {
+                s0 = FloatVector.fromArray(F, b, bo + p * ldb).fma(FloatVector.broadcast(F, a[aOff + p * aCs]), s0);
+                s1 = FloatVector.fromArray(F, b, bo + (p + 1) * ldb).fma(FloatVector.broadcast(F, a[aOff + (p + 1) * aCs]), s1);
+            }
+            if (p < k) s0 = FloatVector.fromArray(F, b, bo + p * ldb).fma(FloatVector.broadcast(F, a[aOff + p * aCs]), s0);
+            s0.add(s1).intoArray(c, cOff + v * LANES);
+        }
+    }
+}
