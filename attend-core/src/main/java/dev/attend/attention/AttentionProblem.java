@@ -1,0 +1,99 @@
+package dev.attend.attention;
+
+import dev.attend.attention.mask.Mask;
+import dev.attend.attention.mask.ScoreMod;
+import dev.attend.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * One attention call: {@code q [B, Hq, Lq, D]}, {@code k, v [B, Hkv, Lk, D]} with {@code Hq % Hkv == 0}
+ * (MHA, GQA, MQA), a mask, a score modifier applied to the scaled score, and the scale (default
+ * {@code 1/sqrt(D)}). The constructor checks every shape and names what it expected and what it got,
+ * so kernels can trust their inputs.
+ */
+public record AttentionProblem(Tensor q, Tensor k, Tensor v, Mask mask, ScoreMod scoreMod, float scale) {
+    /** Largest head dimension the kernels accept (their tile buffers grow with it). */
+    public static final int MAX_HEAD_DIM = 1024;
+
+    public AttentionProblem {
+        Objects.requireNonNull(q, "q");
+        Objects.requireNonNull(k, "k");
+        Objects.requireNonNull(v, "v");
+        Objects.requireNonNull(mask, "mask");
+        Objects.requireNonNull(scoreMod, "scoreMod");
+        rank4("q", q);
+        rank4("k", k);
+        rank4("v", v);
+        if (!Arrays.equals(k.shape(), v.shape())) {
+            throw new IllegalArgumentException("v: expected the shape of k " + Arrays.toString(k.shape())
+                    + ", got " + Arrays.toString(v.shape()));
+        }
+        if (q.dim(0) != k.dim(0)) {
+            throw new IllegalArgumentException("k: expected batch " + q.dim(0) + " (the batch of q), got " + k.dim(0));
+        }
+        if (q.dim(3) != k.dim(3)) {
+            throw new IllegalArgumentException("k: expected head dim " + q.dim(3) + " (the head dim of q), got " + k.dim(3));
+        }
+        if (q.dim(1) % k.dim(1) != 0) {
+            throw new IllegalArgumentException("k: query heads " + q.dim(1) + " must be a multiple of key/value heads, got "
+                    + k.dim(1) + " key/value heads");
+        }
+        if (q.dim(3) > MAX_HEAD_DIM) {
+            throw new IllegalArgumentException("q: head dim must be at most " + MAX_HEAD_DIM + ", got " + q.dim(3));
+        }
+        if (!Float.isFinite(scale) || scale == 0f) {
+            throw new IllegalArgumentException("scale: expected a finite non-zero number, got " + scale);
+        }
+    }
+
+    private static void rank4(String name, Tensor t) {
+        long[] s = t.shape();
+        if (s.length != 4) {
+            throw new IllegalArgumentException(name + ": expected 4 dimensions [B, H, L, D], got " + s.length
+                    + " " + Arrays.toString(s));
+        }
+        String[] dims = {"B", "H", "L", "D"};
+        for (int i = 0; i < 4; i++) {
+            if (s[i] < 1) {
+                throw new IllegalArgumentException(name + ": dimension " + dims[i] + " must be at least 1, got "
+                        + s[i] + " in " + Arrays.toString(s));
+            }
+            if (s[i] > Integer.MAX_VALUE - 64) {
+                throw new IllegalArgumentException(name + ": dimension " + dims[i] + " too large: " + s[i]);
+            }
+        }
+    }
+
+    /** Attention with the default scale {@code 1/sqrt(D)} and no score modifier. */
+    public static AttentionProblem of(Tensor q, Tensor k, Tensor v, Mask mask) {
+        Objects.requireNonNull(q, "q");
+        rank4("q", q);
+        return new AttentionProblem(q, k, v, mask, ScoreMod.NONE, (float) (1.0 / Math.sqrt(q.dim(3))));
+    }
+
+    public AttentionProblem withScale(float s) {
+        return new AttentionProblem(q, k, v, mask, scoreMod, s);
+    }
+
+    public AttentionProblem withScoreMod(ScoreMod mod) {
+        return new AttentionProblem(q, k, v, mask, mod, scale);
+    }
+
+    public AttentionProblem withMask(Mask m) {
+        return new AttentionProblem(q, k, v, m, scoreMod, scale);
+    }
+
+    public int batch() { return (int) q.dim(0); }
+    public int hq() { return (int) q.dim(1); }
+    public int hkv() { return (int) k.dim(1); }
+    public int lq() { return (int) q.dim(2); }
+    public int lk() { return (int) k.dim(2); }
+    public int headDim() { return (int) q.dim(3); }
+
+    /** Exact forward FLOPs: {@code 4 * area * D} summed over batch and query heads. */
+    public double forwardFlops() {
+        return 4.0 * mask.area(batch(), hq(), lq(), lk()) * headDim();
+    }
+}

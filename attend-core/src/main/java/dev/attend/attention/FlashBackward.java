@@ -1,0 +1,227 @@
+package dev.attend.attention;
+
+import dev.attend.attention.mask.BlockMask;
+import dev.attend.attention.mask.ScoreMod;
+import dev.attend.simd.Gemm;
+import dev.attend.simd.Parallel;
+import dev.attend.simd.VMath;
+import dev.attend.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+import static dev.attend.simd.Gemm.F;
+import static dev.attend.simd.Gemm.LANES;
+
+/**
+ * FlashAttention-2 backward. With {@code D = rowsum(dO * O)} and the saved LSE, each kv tile of each
+ * (batch, kv head) is one work item: for every query tile that sees it (all heads of its GQA group) it
+ * recomputes {@code P = exp(S - lse)}, then {@code dV += P^T dO}, {@code dP = dO V^T},
+ * {@code dS = P * (dP - D)}, {@code dK += scale dS^T Q} and {@code dQ += scale dS K}.
+ * dK and dV belong to their item; dQ is summed per worker and the workers' sums are added in worker
+ * order. Items are dealt round-robin, so for a given thread count the result is bit-reproducible.
+ * Extra memory: one dQ-sized accumulator per worker.
+ */
+final class FlashBackward {
+    static final int BLOCK_Q = 96;
+    static final int BLOCK_K = 192;
+
+    private FlashBackward() {}
+
+    static void checkGradOutput(AttentionProblem p, Tensor dOut) {
+        if (dOut == null) throw new IllegalArgumentException("dOut: expected a tensor shaped like q, got null");
+        if (!Arrays.equals(dOut.shape(), p.q().shape())) {
+            throw new IllegalArgumentException("dOut: expected shape " + Arrays.toString(p.q().shape())
+                    + " (the shape of q), got " + Arrays.toString(dOut.shape()));
+        }
+    }
+
+    static Gradients run(AttentionProblem p, AttentionResult fwd, Tensor dOut) {
+        checkGradOutput(p, dOut);
+        if (fwd == null || !Arrays.equals(fwd.out().shape(), p.q().shape())
+                || !Arrays.equals(fwd.lse().shape(), new long[] {p.batch(), p.hq(), p.lq()})) {
+            throw new IllegalArgumentException("forward: expected the forward result of this problem (out "
+                    + Arrays.toString(p.q().shape()) + ", lse [" + p.batch() + ", " + p.hq() + ", " + p.lq() + "])");
+        }
+        int d = p.headDim(), dp = Gemm.pad(d);
+        long dqSize = (long) p.batch() * p.hq() * p.lq() * dp;
+        if (dqSize > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("backward: B*Hq*Lq*D must stay below 2^31 elements, got " + dqSize);
+        }
+        int bq = Math.min(BLOCK_Q, Gemm.pad(p.lq()));
+        int bk = Math.min(BLOCK_K, Gemm.pad(p.lk()));
+        BlockMask mask = p.mask().compile(p.batch(), p.hq(), p.lq(), p.lk(), bq, bk);
+        Tensor q = p.q().contiguous(), k = p.k().contiguous(), v = p.v().contiguous();
+        Tensor dO = dOut.contiguous(), out = fwd.out().contiguous(), lse = fwd.lse().contiguous();
+        float[] delta = rowDots(dO, out, p.batch() * p.hq() * p.lq(), d);
+
+        Tensor dk = Tensor.zeros(p.k().shape()), dv = Tensor.zeros(p.v().shape());
+        int items = p.batch() * p.hkv() * mask.kBlocks();
+        int workers = Math.max(1, Math.min(Parallel.threads(), items));
+        float[][] dq = new float[workers][];
+        Parallel.run(workers, (w, n) -> {
+            Tile t = new Tile(p, bq, bk);
+            dq[w] = new float[(int) dqSize];
+            for (int i = w; i < items; i += n) {
+                int kb = i % mask.kBlocks(), bh = i / mask.kBlocks();
+                t.run(q, k, v, dO, lse, delta, mask, bh / p.hkv(), bh % p.hkv(), kb, dq[w], dk, dv);
+            }
+        });
+        Tensor dqT = Tensor.zeros(p.q().shape());
+        int rows = p.batch() * p.hq() * p.lq();
+        Parallel.forEach(Parallel.threads(), (part, w) -> {
+            float[] row = new float[dp];
+            int per = (rows + Parallel.threads() - 1) / Parallel.threads();
+            for (int r = part * per; r < Math.min(rows, (part + 1) * per); r++) {
+                System.arraycopy(dq[0], r * dp, row, 0, dp);
+                for (int x = 1; x < dq.length; x++) {
+                    if (dq[x] == null) continue;
+                    for (int c = 0; c < d; c++) row[c] += dq[x][r * dp + c];
+                }
+                dqT.writeRow((long) r * d, row, 0, d);
+            }
+        });
+        return new Gradients(dqT, dk, dv);
+    }
+
+    /** {@code D[r] = sum_x dO[r][x] * O[r][x]}. */
+    private static float[] rowDots(Tensor dO, Tensor out, int rows, int d) {
+        float[] delta = new float[rows];
+        Parallel.forEach(rows, (r, w) -> {
+            double s = 0;
+            long base = (long) r * d;
+            for (int x = 0; x < d; x++) {
+                s += (double) dO.segment().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + x)
+                        * out.segment().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + x);
+            }
+            delta[r] = (float) s;
+        });
+        return delta;
+    }
+
+    /** One worker's tile buffers. Layouts: rows of width dp (padded head dim) or bkp (padded kv tile). */
+    private static final class Tile {
+        final AttentionProblem p;
+        final int bq, bk, d, dp, bkp, group;
+        final float[] kRows, kT, vT, qRows, dORows, s, dP, dK, dV, lseRow, deltaRow, deriv, row;
+        final ScoreMod mod;
+
+        Tile(AttentionProblem p, int bq, int bk) {
+            this.p = p;
+            this.bq = bq;
+            this.bk = bk;
+            this.d = p.headDim();
+            this.dp = Gemm.pad(d);
+            this.bkp = Gemm.pad(bk);
+            this.group = p.hq() / p.hkv();
+            this.mod = p.scoreMod();
+            kRows = new float[bk * dp];
+            kT = new float[d * bkp];
+            vT = new float[d * bkp];
+            qRows = new float[bq * dp];
+            dORows = new float[bq * dp];
+            s = new float[bq * bkp];
+            dP = new float[bq * bkp];
+            dK = new float[bk * dp];
+            dV = new float[bk * dp];
+            lseRow = new float[bq];
+            deltaRow = new float[bq];
+            deriv = mod.isIdentity() ? null : new float[bq * bkp];
+            row = new float[dp];
+        }
+
+        void run(Tensor q, Tensor k, Tensor v, Tensor dO, Tensor lse, float[] delta, BlockMask mask,
+                 int b, int hk, int kb, float[] dq, Tensor dkOut, Tensor dvOut) {
+            int k0 = kb * bk, nk = Math.min(bk, p.lk() - k0);
+            long kvBase = ((long) (b * p.hkv() + hk) * p.lk() + k0) * d;
+            Arrays.fill(kT, 0f);
+            Arrays.fill(vT, 0f);
+            for (int j = 0; j < nk; j++) {
+                k.readRow(kvBase + (long) j * d, kRows, j * dp, d);
+                v.readRow(kvBase + (long) j * d, row, 0, d);
+                for (int x = 0; x < d; x++) {
+                    kT[x * bkp + j] = kRows[j * dp + x];
+                    vT[x * bkp + j] = row[x];
+                }
+            }
+            Arrays.fill(dK, 0, nk * dp, 0f);
+            Arrays.fill(dV, 0, nk * dp, 0f);
+            float scale = p.scale();
+
+            for (int h = hk * group; h < (hk + 1) * group; h++) {
+                for (int t = 0, n = mask.countByKey(b, h, kb); t < n; t++) {
+                    int qb = mask.qBlock(b, h, kb, t);
+                    int q0 = qb * bq, nq = Math.min(bq, p.lq() - q0);
+                    int rowBase = (b * p.hq() + h) * p.lq() + q0;
+                    for (int i = 0; i < nq; i++) {
+                        q.readRow((long) (rowBase + i) * d, qRows, i * dp, d);
+                        dO.readRow((long) (rowBase + i) * d, dORows, i * dp, d);
+                    }
+                    lse.readRow(rowBase, lseRow, 0, nq);
+                    System.arraycopy(delta, rowBase, deltaRow, 0, nq);
+
+                    // S = Q K^T (scaled), then the score modifier and the mask, then P = exp(S - lse).
+                    Gemm.mul(nq, bkp, d, qRows, 0, dp, 1, kT, 0, bkp, s, 0, bkp, false);
+                    for (int i = 0; i < nq; i++) {
+                        for (int j = 0; j < nk; j++) s[i * bkp + j] *= scale;
+                    }
+                    if (deriv != null) modScores(b, h, q0, nq, k0, nk);
+                    if (!mask.isFullByKey(b, h, kb, t)) mask.maskTile(b, h, q0, nq, k0, nk, s, 0, bkp);
+                    probabilities(nq, nk);
+
+                    Gemm.mul(nk, dp, nq, s, 0, 1, bkp, dORows, 0, dp, dV, 0, dp, true);        // dV += P^T dO
+                    Gemm.mul(nq, bkp, d, dORows, 0, dp, 1, vT, 0, bkp, dP, 0, bkp, false);     // dP = dO V^T
+                    scoreGrad(nq, nk, scale);                                                   // dP <- dS * scale
+                    Gemm.mul(nk, dp, nq, dP, 0, 1, bkp, qRows, 0, dp, dK, 0, dp, true);        // dK += dS^T Q
+                    Gemm.mul(nq, dp, nk, dP, 0, bkp, 1, kRows, 0, dp, dq, rowBase * dp, dp, true); // dQ += dS K
+                }
+            }
+            for (int j = 0; j < nk; j++) {
+                dkOut.writeRow(kvBase + (long) j * d, dK, j * dp, d);
+                dvOut.writeRow(kvBase + (long) j * d, dV, j * dp, d);
+            }
+        }
+
+        private void modScores(int b, int h, int q0, int nq, int k0, int nk) {
+            for (int i = 0; i < nq; i++) {
+                for (int j = 0; j < nk; j++) {
+                    float z = s[i * bkp + j];
+                    deriv[i * bkp + j] = mod.derivative(z, b, h, q0 + i, k0 + j);
+                    s[i * bkp + j] = mod.apply(z, b, h, q0 + i, k0 + j);
+                }
+            }
+        }
+
+        private void probabilities(int nq, int nk) {
+            for (int i = 0; i < nq; i++) {
+                float li = lseRow[i];
+                int o = i * bkp;
+                if (li == Float.NEGATIVE_INFINITY) { // a fully masked row passes no gradient
+                    Arrays.fill(s, o, o + bkp, 0f);
+                    continue;
+                }
+                FloatVector lv = FloatVector.broadcast(F, li);
+                int j = 0;
+                for (; j + LANES <= nk; j += LANES) {
+                    VMath.exp(FloatVector.fromArray(F, s, o + j).sub(lv)).intoArray(s, o + j);
+                }
+                for (; j < nk; j++) s[o + j] = VMath.exp(s[o + j] - li);
+                Arrays.fill(s, o + nk, o + bkp, 0f);
+            }
+        }
+
+        /** dS = P * (dP - D) [* d mod / d score] * scale, written over dP. */
+        private void scoreGrad(int nq, int nk, float scale) {
+            for (int i = 0; i < nq; i++) {
+                int o = i * bkp;
+                FloatVector di = FloatVector.broadcast(F, deltaRow[i]);
+                for (int j = 0; j < bkp; j += LANES) {
+                    FloatVector ds = FloatVector.fromArray(F, dP, o + j).sub(di).mul(FloatVector.fromArray(F, s, o + j));
+                    if (deriv != null) ds = ds.mul(FloatVector.fromArray(F, deriv, o + j));
+                    ds.mul(scale).intoArray(dP, o + j);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package dev.attend.attention;
+
+import dev.attend.attention.mask.BlockMask;
+import dev.attend.attention.mask.ScoreMod;
+import dev.attend.simd.Gemm;
+import dev.attend.simd.Parallel;
+import dev.attend.simd.VMath;
+import dev.attend.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.attend.simd.Gemm.F;
+import static dev.attend.simd.Gemm.LANES;
+
+/**
+ * FlashAttention-2 forward on the CPU. One work item is a query tile of one (batch, head); items are
+ * handed out dynamically (heaviest first) and each writes its own rows, so the result does not depend
+ * on scheduling. For each kv tile the mask lists, the kernel computes the scores transposed,
+ * {@code S^T = K Q^T} ({@code Q^T} packed and pre-scaled once per item), so the online softmax runs down
+ * the columns with one vector of queries per step and no horizontal reductions; then {@code O += P V}.
+ * Working memory per thread is a few tiles: no {@code Lq x Lk} buffer at any length.
+ */
+final class FlashForward {
+    static final int BLOCK_Q = 192;   // multiples of 6 (Gemm rows) and of 16 (vector lanes)
+    static final int BLOCK_K = 96;
+
+    private FlashForward() {}
+
+    static AttentionResult run(AttentionProblem p) {
+        int bq = Math.min(BLOCK_Q, Gemm.pad(p.lq()));
+        int bk = Math.min(BLOCK_K, Gemm.pad(p.lk()));
+        BlockMask mask = p.mask().compile(p.batch(), p.hq(), p.lq(), p.lk(), bq, bk);
+        Tensor q = p.q().contiguous(), k = p.k().contiguous(), v = p.v().contiguous();
+        Tensor out = Tensor.zeros(p.batch(), p.hq(), p.lq(), p.headDim());
+        Tensor lse = Tensor.zeros(p.batch(), p.hq(), p.lq());
+        int heads = p.batch() * p.hq();
+        int items = heads * mask.qBlocks();
+        AtomicInteger next = new AtomicInteger();
+        Parallel.run(items, (w, workers) -> {
+            Tile t = new Tile(p, bq, bk);
+            for (int i; (i = next.getAndIncrement()) < items; ) {
+                int qb = mask.qBlocks() - 1 - i / heads;   // last query tiles first: under causal masks they cost most
+                int bh = i % heads;
+                t.run(q, k, v, mask, bh / p.hq(), bh % p.hq(), qb, out, lse);
+            }
+        });
+        return new AttentionResult(out, lse, new AttentionResult.Stats(mask.visitedTiles(), mask.fullTiles(),
+                4.0 * mask.area() * p.headDim()));
+    }
+
+    /** One worker's buffers, sized once per call. */
+    private static final class Tile {
+        final AttentionProblem p;
+        final int bq, bk, d, dp, bqp, group;
+        final float[] qT, kRows, vRows, sT, o, m, l, alpha, maskTile, row;
+        final ScoreMod mod;
+
+        Tile(AttentionProblem p, int bq, int bk) {
+            this.p = p;
+            this.bq = bq;
+            this.bk = bk;
+            this.d = p.headDim();
+            this.dp = Gemm.pad(d);
+            this.bqp = Gemm.pad(bq);
+            this.group = p.hq() / p.hkv();
+            this.mod = p.scoreMod();
+            qT = new float[d * bqp];
+            kRows = new float[bk * d];
+            vRows = new float[bk * dp];
+            sT = new float[bk * bqp];
+            o = new float[bq * dp];
+            m = new float[bqp];
+            l = new float[bqp];
+            alpha = new float[bqp];
+            maskTile = new float[bq * bk];
+            row = new float[dp];
+        }
+
+        void run(Tensor q, Tensor k, Tensor v, BlockMask mask, int b, int h, int qb, Tensor out, Tensor lse) {
+            int q0 = qb * bq, nq = Math.min(bq, p.lq() - q0);
+            int hk = h / group;
+            long qBase = ((long) (b * p.hq() + h) * p.lq() + q0) * d;
+            long kvBase = ((long) (b * p.hkv() + hk) * p.lk()) * d;
+            float scale = p.scale();
+            if (nq < bqp) Arrays.fill(qT, 0f);
+            for (int i = 0; i < nq; i++) {
+                q.readRow(qBase + (long) i * d, row, 0, d);
+                for (int x = 0; x < d; x++) qT[x * bqp + i] = row[x] * scale;
+            }
+            Arrays.fill(m, Float.NEGATIVE_INFINITY);
+            Arrays.fill(l, 0f);
+            Arrays.fill(o, 0, nq * dp, 0f);
+
+            for (int t = 0, n = mask.count(b, h, qb); t < n; t++) {
+                int k0 = mask.kBlock(b, h, qb, t) * bk, nk = Math.min(bk, p.lk() - k0);
+                k.readRow(kvBase + (long) k0 * d, kRows, 0, nk * d);
+                for (int j = 0; j < nk; j++) v.readRow(kvBase + (long) (k0 + j) * d, vRows, j * dp, d);
+
+                Gemm.mul(nk, bqp, d, kRows, 0, d, 1, qT, 0, bqp, sT, 0, bqp, false);
+                if (!mod.isIdentity()) modScores(b, h, q0, nq, k0, nk);
+                if (!mask.isFull(b, h, qb, t)) applyMask(mask, b, h, q0, nq, k0, nk);
+                softmaxColumns(nk);
+                rescaleRows(nq);
+                Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vRows, 0, dp, o, 0, dp, true);
+            }
+
+            for (int i = 0; i < nq; i++) {
+                float li = l[i], inv = li > 0 ? 1f / li : 0f;
+                for (int x = 0; x < d; x++) row[x] = o[i * dp + x] * inv;
+                out.writeRow(qBase + (long) i * d, row, 0, d);
+                lse.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED,
+                        qBase / d + i, li > 0 ? m[i] + (float) Math.log(li) : Float.NEGATIVE_INFINITY);
+            }
+        }
+
+        private void modScores(int b, int h, int q0, int nq, int k0, int nk) {
+            for (int j = 0; j < nk; j++) {
+                for (int i = 0; i < nq; i++) sT[j * bqp + i] = mod.apply(sT[j * bqp + i], b, h, q0 + i, k0 + j);
+            }
+        }
+
+        private void applyMask(BlockMask mask, int b, int h, int q0, int nq, int k0, int nk) {
+            Arrays.fill(maskTile, 0, nq * bk, 0f);
+            mask.maskTile(b, h, q0, nq, k0, nk, maskTile, 0, bk);
+            for (int i = 0; i < nq; i++) {
+                for (int j = 0; j < nk; j++) {
+                    if (maskTile[i * bk + j] == Float.NEGATIVE_INFINITY) sT[j * bqp + i] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+
+        /** Online softmax down each column (one query per lane): new max, P = exp(S - max), row sums. */
+        private void softmaxColumns(int nk) {
+            for (int c = 0; c < bqp; c += LANES) {
+                FloatVector mOld = FloatVector.fromArray(F, m, c);
+                FloatVector mx = mOld;
+                for (int j = 0; j < nk; j++) mx = mx.max(FloatVector.fromArray(F, sT, j * bqp + c));
+                // A column with nothing visible yet keeps max -inf; subtracting 0 then leaves exp(-inf) = 0.
+                FloatVector mSafe = mx.blend(0f, mx.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+                FloatVector sum = FloatVector.zero(F);
+                for (int j = 0; j < nk; j++) {
+                    FloatVector e = VMath.exp(FloatVector.fromArray(F, sT, j * bqp + c).sub(mSafe));
+                    e.intoArray(sT, j * bqp + c);
+                    sum = sum.add(e);
+                }
+                FloatVector a = VMath.exp(mOld.sub(mSafe));
+                a.intoArray(alpha, c);
+                FloatVector.fromArray(F, l, c).fma(a, sum).intoArray(l, c);
+                mx.intoArray(m, c);
+            }
+        }
+
+        private void rescaleRows(int nq) {
+            for (int i = 0; i < nq; i++) {
+                float a = alpha[i];
+                if (a == 1f) continue;
+                FloatVector av = FloatVector.broadcast(F, a);
+                for (int x = 0; x < dp; x += LANES) {
+                    FloatVector.fromArray(F, o, i * dp + x).mul(av).intoArray(o, i * dp + x);
+                }
+            }
+        }
+    }
+}
