@@ -1,0 +1,354 @@
+package dev.attend.attention.mask;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A {@link Mask} compiled for one problem shape {@code [batch, heads, lq, lk]} and tile size
+ * {@code blockQ x blockK}: the block-sparse structure the kernels iterate over.
+ *
+ * <p>For each (b, h, query block) it lists the key blocks that hold at least one visible pair, in
+ * ascending order, each flagged FULL (every pair in the tile is visible: the kernel skips mask work)
+ * or PARTIAL (the kernel calls {@link #maskTile}). Empty tiles are never listed. The same structure
+ * is available by key block ({@link #countByKey}) for backward passes parallel over keys. Edge
+ * tiles are clipped to lq / lk: FULL means every pair of the clipped tile.
+ *
+ * <p>Memory: O(qBlocks + visited tiles) ints per distinct (b, h) structure, plus O(lq) ints of row
+ * intervals for slice masks; a mask that does not depend on (b, h) stores one structure that all
+ * (b, h) share. Accessors are O(1); {@link #maskTile} is O(nq * intervals) interval fills for slice
+ * masks and O(nq * nk) predicate calls for predicate masks. Immutable and thread-safe.
+ */
+public final class BlockMask {
+
+    private final Mask mask;
+    private final int batch, heads, lq, lk, blockQ, blockK, qBlocks, kBlocks;
+    private final boolean byBatch, byHead;
+    private final Layout[] layouts;       // one per distinct (b, h) slot
+    private final RowIntervals intervals; // non-null for slice masks
+
+    /**
+     * One (b, h) block structure. Entries encode {@code block << 1 | full}, so the flag costs no
+     * extra array; row and column views are two CSR arrays over the same tiles.
+     */
+    private record Layout(int[] rowPtr, int[] rowEntries, int[] colPtr, int[] colEntries, long area, long fullTiles) {
+        long visited() {
+            return rowEntries.length;
+        }
+    }
+
+    private BlockMask(Mask mask, int batch, int heads, int lq, int lk, int blockQ, int blockK,
+                      boolean byBatch, boolean byHead, Layout[] layouts, RowIntervals intervals) {
+        this.mask = mask;
+        this.batch = batch;
+        this.heads = heads;
+        this.lq = lq;
+        this.lk = lk;
+        this.blockQ = blockQ;
+        this.blockK = blockK;
+        this.qBlocks = ceilDiv(lq, blockQ);
+        this.kBlocks = ceilDiv(lk, blockK);
+        this.byBatch = byBatch;
+        this.byHead = byHead;
+        this.layouts = layouts;
+        this.intervals = intervals;
+    }
+
+    /** Arguments are validated by {@link Mask#compile}. */
+    static BlockMask build(Mask mask, int batch, int heads, int lq, int lk, int blockQ, int blockK) {
+        if (mask.isSliceForm()) {
+            RowIntervals rows = mask.intervals(lq, lk);
+            Layout l = fromIntervals(rows, blockQ, blockK);
+            return new BlockMask(mask, batch, heads, lq, lk, blockQ, blockK, false, false, new Layout[] {l}, rows);
+        }
+        Mask.Dependence d = mask.dependence();
+        int nb = d.byBatch ? batch : 1, nh = d.byHead ? heads : 1;
+        Layout[] layouts = new Layout[nb * nh];
+        for (int b = 0; b < nb; b++) {
+            for (int h = 0; h < nh; h++) {
+                layouts[b * nh + h] = fromPredicate(mask, b, h, lq, lk, blockQ, blockK);
+            }
+        }
+        return new BlockMask(mask, batch, heads, lq, lk, blockQ, blockK, d.byBatch, d.byHead, layouts, null);
+    }
+
+    // ---------------------------------------------------------------- shape
+
+    public Mask mask() { return mask; }
+    public int batch() { return batch; }
+    public int heads() { return heads; }
+    public int lq() { return lq; }
+    public int lk() { return lk; }
+    public int blockQ() { return blockQ; }
+    public int blockK() { return blockK; }
+    /** {@code ceil(lq / blockQ)}. */
+    public int qBlocks() { return qBlocks; }
+    /** {@code ceil(lk / blockK)}. */
+    public int kBlocks() { return kBlocks; }
+
+    /** True when every (b, h) shares one block structure. */
+    public boolean isShared() {
+        return layouts.length == 1;
+    }
+
+    /** True when partial tiles are masked by interval fills (slice form), false when by predicate calls. */
+    public boolean isSliceForm() {
+        return intervals != null;
+    }
+
+    // ---------------------------------------------------------------- row view
+
+    /** Number of key blocks query block {@code qb} of (b, h) visits. */
+    public int count(int b, int h, int qb) {
+        int[] p = layout(b, h).rowPtr;
+        Objects.checkIndex(qb, qBlocks);
+        return p[qb + 1] - p[qb];
+    }
+
+    /** The i-th visited key block of query block {@code qb}, ascending in i. */
+    public int kBlock(int b, int h, int qb, int i) {
+        return rowEntry(b, h, qb, i) >>> 1;
+    }
+
+    /** Whether the i-th visited tile of query block {@code qb} is entirely visible. */
+    public boolean isFull(int b, int h, int qb, int i) {
+        return (rowEntry(b, h, qb, i) & 1) != 0;
+    }
+
+    private int rowEntry(int b, int h, int qb, int i) {
+        Layout l = layout(b, h);
+        Objects.checkIndex(qb, qBlocks);
+        Objects.checkIndex(i, l.rowPtr[qb + 1] - l.rowPtr[qb]);
+        return l.rowEntries[l.rowPtr[qb] + i];
+    }
+
+    // ---------------------------------------------------------------- column view
+
+    /** Number of query blocks that visit key block {@code kb} of (b, h). */
+    public int countByKey(int b, int h, int kb) {
+        int[] p = layout(b, h).colPtr;
+        Objects.checkIndex(kb, kBlocks);
+        return p[kb + 1] - p[kb];
+    }
+
+    /** The i-th query block visiting key block {@code kb}, ascending in i. */
+    public int qBlock(int b, int h, int kb, int i) {
+        return colEntry(b, h, kb, i) >>> 1;
+    }
+
+    /** Whether the i-th tile of key block {@code kb} is entirely visible. */
+    public boolean isFullByKey(int b, int h, int kb, int i) {
+        return (colEntry(b, h, kb, i) & 1) != 0;
+    }
+
+    private int colEntry(int b, int h, int kb, int i) {
+        Layout l = layout(b, h);
+        Objects.checkIndex(kb, kBlocks);
+        Objects.checkIndex(i, l.colPtr[kb + 1] - l.colPtr[kb]);
+        return l.colEntries[l.colPtr[kb] + i];
+    }
+
+    // ---------------------------------------------------------------- masking
+
+    /**
+     * Sets the masked entries of a score tile to {@link Float#NEGATIVE_INFINITY} and leaves visible
+     * ones untouched. Tile rows are queries {@code q0 .. q0+nq-1}, columns keys {@code k0 .. k0+nk-1};
+     * element (r, c) is {@code scores[off + r*ld + c]}. The tile may be any rectangle inside
+     * [0, lq) x [0, lk), not only a block of this mask.
+     */
+    public void maskTile(int b, int h, int q0, int nq, int k0, int nk, float[] scores, int off, int ld) {
+        Objects.checkIndex(b, batch);
+        Objects.checkIndex(h, heads);
+        Objects.checkFromIndexSize(q0, nq, lq);
+        Objects.checkFromIndexSize(k0, nk, lk);
+        if (nq == 0 || nk == 0) {
+            return;
+        }
+        long need = (long) (nq - 1) * ld + nk;
+        if (nq > 1 && ld < nk || off < 0 || off + need > scores.length) {
+            throw new IllegalArgumentException("maskTile: tile " + nq + "x" + nk + " with ld=" + ld + " at offset " + off
+                    + " must fit in scores of length " + scores.length + " (ld >= nk)");
+        }
+        if (intervals != null) {
+            for (int r = 0; r < nq; r++) {
+                intervals.maskRow(q0 + r, k0, nk, scores, off + r * ld);
+            }
+            return;
+        }
+        for (int r = 0; r < nq; r++) {
+            int base = off + r * ld;
+            for (int c = 0; c < nk; c++) {
+                if (!mask.test(b, h, q0 + r, k0 + c, lq, lk)) {
+                    scores[base + c] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- stats
+
+    /** Exact number of visible (q, k) pairs of (b, h). */
+    public long area(int b, int h) {
+        return layout(b, h).area;
+    }
+
+    /** Exact number of visible (b, h, q, k) over the whole problem: FLOPs are {@code 4 * area() * D}. */
+    public long area() {
+        return sum(Layout::area);
+    }
+
+    /** Tiles visited over all (b, h): the sum of {@link #count} over every (b, h, qb). */
+    public long visitedTiles() {
+        return sum(Layout::visited);
+    }
+
+    /** FULL tiles over all (b, h). */
+    public long fullTiles() {
+        return sum(Layout::fullTiles);
+    }
+
+    /** Ints held by the block structure and row intervals, for memory checks. */
+    public long sizeInInts() {
+        long s = intervals == null ? 0 : intervals.sizeInInts();
+        for (Layout l : layouts) {
+            s += l.rowPtr.length + l.rowEntries.length + l.colPtr.length + l.colEntries.length;
+        }
+        return s;
+    }
+
+    private long sum(java.util.function.ToLongFunction<Layout> f) {
+        long perLayoutCopies = (long) (byBatch ? 1 : batch) * (byHead ? 1 : heads);
+        long s = 0;
+        for (Layout l : layouts) {
+            s += f.applyAsLong(l);
+        }
+        return s * perLayoutCopies;
+    }
+
+    private Layout layout(int b, int h) {
+        Objects.checkIndex(b, batch);
+        Objects.checkIndex(h, heads);
+        int nh = byHead ? heads : 1;
+        return layouts[(byBatch ? b : 0) * nh + (byHead ? h : 0)];
+    }
+
+    @Override
+    public String toString() {
+        return "BlockMask[" + mask.describe() + ", B=" + batch + ", H=" + heads + ", lq=" + lq + ", lk=" + lk
+                + ", block=" + blockQ + "x" + blockK + ", visited=" + visitedTiles() + ", full=" + fullTiles() + "]";
+    }
+
+    // ---------------------------------------------------------------- construction
+
+    /**
+     * Block structure from row intervals with difference arrays: per row, each interval adds +1 to
+     * the key blocks it touches and +1 to those it covers entirely; a tile is listed when touched and
+     * FULL when covered by every row of the block (merged intervals are disjoint and non-adjacent,
+     * so a row covers a block with at most one interval). Only the touched span of key blocks is
+     * scanned per query block.
+     */
+    private static Layout fromIntervals(RowIntervals rows, int blockQ, int blockK) {
+        int lq = rows.lq, lk = rows.lk;
+        int qBlocks = ceilDiv(lq, blockQ), kBlocks = ceilDiv(lk, blockK);
+        int[] touch = new int[kBlocks + 1], cover = new int[kBlocks + 1];
+        int[] rowPtr = new int[qBlocks + 1];
+        RowIntervals.IntList entries = new RowIntervals.IntList(qBlocks * 4);
+        long fullTiles = 0;
+        for (int qb = 0; qb < qBlocks; qb++) {
+            int r0 = qb * blockQ, r1 = Math.min(lq, r0 + blockQ);
+            int minK = kBlocks, maxK = -1;
+            for (int q = r0; q < r1; q++) {
+                for (int i = rows.first(q), to = i + rows.count(q); i < to; i++) {
+                    int lo = rows.lo(i), hi = rows.hi(i);
+                    int t0 = lo / blockK, t1 = (hi - 1) / blockK;
+                    touch[t0]++;
+                    touch[t1 + 1]--;
+                    minK = Math.min(minK, t0);
+                    maxK = Math.max(maxK, t1);
+                    int c0 = ceilDiv(lo, blockK);
+                    int c1 = hi == lk ? kBlocks - 1 : hi / blockK - 1;
+                    if (c0 <= c1) {
+                        cover[c0]++;
+                        cover[c1 + 1]--;
+                    }
+                }
+            }
+            int t = 0, c = 0, nRows = r1 - r0;
+            for (int kb = minK; kb <= maxK; kb++) {
+                t += touch[kb];
+                c += cover[kb];
+                touch[kb] = 0;
+                cover[kb] = 0;
+                if (t > 0) {
+                    boolean full = c == nRows;
+                    entries.add(kb << 1 | (full ? 1 : 0));
+                    if (full) {
+                        fullTiles++;
+                    }
+                }
+            }
+            if (maxK >= 0) {
+                touch[maxK + 1] = 0;
+                cover[maxK + 1] = 0;
+            }
+            rowPtr[qb + 1] = entries.size();
+        }
+        return withColumns(rowPtr, entries.toArray(), kBlocks, rows.area, fullTiles);
+    }
+
+    /** Block structure by evaluating the predicate on every pair of every tile: O(lq * lk) calls. */
+    private static Layout fromPredicate(Mask mask, int b, int h, int lq, int lk, int blockQ, int blockK) {
+        int qBlocks = ceilDiv(lq, blockQ), kBlocks = ceilDiv(lk, blockK);
+        int[] rowPtr = new int[qBlocks + 1];
+        RowIntervals.IntList entries = new RowIntervals.IntList(qBlocks * 4);
+        long area = 0, fullTiles = 0;
+        for (int qb = 0; qb < qBlocks; qb++) {
+            int r0 = qb * blockQ, r1 = Math.min(lq, r0 + blockQ);
+            for (int kb = 0; kb < kBlocks; kb++) {
+                int c0 = kb * blockK, c1 = Math.min(lk, c0 + blockK);
+                long n = 0;
+                for (int q = r0; q < r1; q++) {
+                    for (int k = c0; k < c1; k++) {
+                        if (mask.test(b, h, q, k, lq, lk)) {
+                            n++;
+                        }
+                    }
+                }
+                if (n > 0) {
+                    boolean full = n == (long) (r1 - r0) * (c1 - c0);
+                    entries.add(kb << 1 | (full ? 1 : 0));
+                    if (full) {
+                        fullTiles++;
+                    }
+                    area += n;
+                }
+            }
+            rowPtr[qb + 1] = entries.size();
+        }
+        return withColumns(rowPtr, entries.toArray(), kBlocks, area, fullTiles);
+    }
+
+    /** CSR transpose; scanning query blocks in order keeps each column ascending. */
+    private static Layout withColumns(int[] rowPtr, int[] rowEntries, int kBlocks, long area, long fullTiles) {
+        int qBlocks = rowPtr.length - 1;
+        int[] colPtr = new int[kBlocks + 1];
+        for (int e : rowEntries) {
+            colPtr[(e >>> 1) + 1]++;
+        }
+        for (int kb = 0; kb < kBlocks; kb++) {
+            colPtr[kb + 1] += colPtr[kb];
+        }
+        int[] fill = Arrays.copyOf(colPtr, kBlocks);
+        int[] colEntries = new int[rowEntries.length];
+        for (int qb = 0; qb < qBlocks; qb++) {
+            for (int i = rowPtr[qb]; i < rowPtr[qb + 1]; i++) {
+                int e = rowEntries[i];
+                colEntries[fill[e >>> 1]++] = qb << 1 | (e & 1);
+            }
+        }
+        return new Layout(rowPtr, rowEntries, colPtr, colEntries, area, fullTiles);
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (int) (((long) a + b - 1) / b);
+    }
+}
