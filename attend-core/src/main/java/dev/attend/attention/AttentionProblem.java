@@ -43,6 +43,7 @@ public record AttentionProblem(Tensor q, Tensor k, Tensor v, Mask mask, ScoreMod
         if (q.dim(3) > MAX_HEAD_DIM) {
             throw new IllegalArgumentException("q: head dim must be at most " + MAX_HEAD_DIM + ", got " + q.dim(3));
         }
+        scoreMod.validate((int) q.dim(0), (int) q.dim(1), (int) q.dim(2), (int) k.dim(2));
         if (!Float.isFinite(scale) || scale == 0f) {
             throw new IllegalArgumentException("scale: expected a finite non-zero number, got " + scale);
         }
