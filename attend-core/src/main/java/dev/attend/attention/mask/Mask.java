@@ -86,7 +86,7 @@ public abstract class Mask {
             throw new IllegalArgumentException("slices: expected a list, got null");
         }
         List<Slice> copy = List.copyOf(slices);
-        return new SliceMask("slices" + copy, (lq, lk) -> copy, null);
+        return new SliceMask("slices(" + copy.size() + ")", (lq, lk) -> copy, null);
     }
 
     /** A predicate mask that may depend on (b, h): evaluated separately for every (b, h) at compile time. */
@@ -110,7 +110,17 @@ public abstract class Mask {
         return new PredicateMask(name, mod, dependence);
     }
 
-    /** Parses a CLI mask spec (see {@link MaskSpec} for the grammar), e.g. {@code "sliding:128"}, {@code "document:512,1024&causal"}. */
+    /**
+     * Parses a CLI mask spec: a library name with its arguments ({@code full}, {@code causal},
+     * {@code causal-br}, {@code sliding:W}, {@code sliding-bi:W}, {@code global-sliding:G,W},
+     * {@code document:L1,L2,..}, {@code document-causal:L1,..}, {@code share-question:L1,..},
+     * {@code causal-blockwise:L1,..}, {@code prefix-lm:P}, {@code prefix-lm-document:P1,..;L1,..},
+     * {@code block-causal-document:B;L1,..}, {@code sinks:S,W}, {@code block-sparse-random:BQ,BK,D,SEED}),
+     * combined with {@code &}, {@code |} (weaker) and parentheses, e.g. {@code "document:512,1024&causal"}.
+     * {@link #describe()} of any library mask or combination parses back to the same mask.
+     *
+     * @throws IllegalArgumentException with one line naming the spec, what was expected and what was found
+     */
     public static Mask parse(String spec) {
         return MaskSpec.parse(spec);
     }

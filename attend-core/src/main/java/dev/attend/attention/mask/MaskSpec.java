@@ -113,11 +113,11 @@ final class MaskSpec {
                 return Masks.slidingWindowBidirectional(ints(name, args, "W", 1, "window")[0]);
             }
             case "global-sliding" -> {
-                int[] a = ints(name, args, "G,W", 2, "global count and window");
+                int[] a = ints(name, args, "G,W", 2, "global count", "window");
                 return Masks.globalSliding(a[0], a[1]);
             }
             case "sinks" -> {
-                int[] a = ints(name, args, "S,W", 2, "sink count and window");
+                int[] a = ints(name, args, "S,W", 2, "sink count", "window");
                 return Masks.sinksWindow(a[0], a[1]);
             }
             case "prefix-lm" -> {
@@ -190,11 +190,11 @@ final class MaskSpec {
     }
 
     /** count = -1: any number >= 1 of comma-separated values. */
-    private int[] ints(String name, String args, String form, int count, String what) {
+    private int[] ints(String name, String args, String form, int count, String... what) {
         String[] f = fields(name, args, form, count);
         int[] v = new int[f.length];
         for (int i = 0; i < f.length; i++) {
-            v[i] = toInt(f[i], what);
+            v[i] = toInt(f[i], what[Math.min(i, what.length - 1)]);
         }
         return v;
     }
@@ -203,7 +203,8 @@ final class MaskSpec {
         try {
             return Integer.parseInt(field);
         } catch (NumberFormatException e) {
-            throw error(what + " must be an integer, got '" + field + "'");
+            boolean mayBeZero = what.startsWith("prefix") || what.startsWith("sink") || what.startsWith("global");
+            throw error(what + " must be a " + (mayBeZero ? "non-negative" : "positive") + " integer, got '" + field + "'");
         }
     }
 
