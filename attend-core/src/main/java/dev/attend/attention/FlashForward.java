@@ -55,7 +55,7 @@ final class FlashForward {
     private static final class Tile {
         final AttentionProblem p;
         final int bq, bk, d, dp, bqp, group;
-        final float[] qT, kRows, vRows, sT, o, m, l, alpha, maskTile, row;
+        final float[] qT, kRows, vRows, sT, o, m, l, alpha, row;
         final ScoreMod mod;
 
         Tile(AttentionProblem p, int bq, int bk) {
@@ -75,7 +75,6 @@ final class FlashForward {
             m = new float[bqp];
             l = new float[bqp];
             alpha = new float[bqp];
-            maskTile = new float[bq * bk];
             row = new float[dp];
         }
 
@@ -101,7 +100,7 @@ final class FlashForward {
 
                 Gemm.mul(nk, bqp, d, kRows, 0, d, 1, qT, 0, bqp, sT, 0, bqp, false);
                 if (!mod.isIdentity()) modScores(b, h, q0, nq, k0, nk);
-                if (!mask.isFull(b, h, qb, t)) applyMask(mask, b, h, q0, nq, k0, nk);
+                if (!mask.isFull(b, h, qb, t)) mask.maskTile(b, h, q0, nq, k0, nk, sT, 0, 1, bqp);
                 softmaxColumns(nk);
                 rescaleRows(nq);
                 Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vRows, 0, dp, o, 0, dp, true);
@@ -119,16 +118,6 @@ final class FlashForward {
         private void modScores(int b, int h, int q0, int nq, int k0, int nk) {
             for (int j = 0; j < nk; j++) {
                 for (int i = 0; i < nq; i++) sT[j * bqp + i] = mod.apply(sT[j * bqp + i], b, h, q0 + i, k0 + j);
-            }
-        }
-
-        private void applyMask(BlockMask mask, int b, int h, int q0, int nq, int k0, int nk) {
-            Arrays.fill(maskTile, 0, nq * bk, 0f);
-            mask.maskTile(b, h, q0, nq, k0, nk, maskTile, 0, bk);
-            for (int i = 0; i < nq; i++) {
-                for (int j = 0; j < nk; j++) {
-                    if (maskTile[i * bk + j] == Float.NEGATIVE_INFINITY) sT[j * bqp + i] = Float.NEGATIVE_INFINITY;
-                }
             }
         }
 

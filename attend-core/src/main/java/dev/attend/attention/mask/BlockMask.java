@@ -156,6 +156,15 @@ public final class BlockMask {
      * [0, lq) x [0, lk), not only a block of this mask.
      */
     public void maskTile(int b, int h, int q0, int nq, int k0, int nk, float[] scores, int off, int ld) {
+        maskTile(b, h, q0, nq, k0, nk, scores, off, ld, 1);
+    }
+
+    /**
+     * {@link #maskTile(int, int, int, int, int, int, float[], int, int)} for a tile stored with any two
+     * strides: element (r, c) is {@code scores[off + r*rowStride + c*colStride]}. A kernel that keeps its
+     * scores transposed (keys as rows) passes {@code rowStride = 1, colStride = ld}.
+     */
+    public void maskTile(int b, int h, int q0, int nq, int k0, int nk, float[] scores, int off, int rowStride, int colStride) {
         Objects.checkIndex(b, batch);
         Objects.checkIndex(h, heads);
         Objects.checkFromIndexSize(q0, nq, lq);
@@ -163,22 +172,25 @@ public final class BlockMask {
         if (nq == 0 || nk == 0) {
             return;
         }
-        long need = (long) (nq - 1) * ld + nk;
-        if (nq > 1 && ld < nk || off < 0 || off + need > scores.length) {
-            throw new IllegalArgumentException("maskTile: tile " + nq + "x" + nk + " with ld=" + ld + " at offset " + off
-                    + " must fit in scores of length " + scores.length + " (ld >= nk)");
+        long need = (long) (nq - 1) * rowStride + (long) (nk - 1) * colStride + 1;
+        boolean overlapping = rowStride < 1 || colStride < 1
+                || (colStride == 1 ? nq > 1 && rowStride < nk : rowStride == 1 ? nk > 1 && colStride < nq : false);
+        if (overlapping || off < 0 || off + need > scores.length) {
+            throw new IllegalArgumentException("maskTile: tile " + nq + "x" + nk + " with strides (" + rowStride + ", "
+                    + colStride + ") at offset " + off + " must fit in scores of length " + scores.length
+                    + " without overlapping rows");
         }
         if (intervals != null) {
             for (int r = 0; r < nq; r++) {
-                intervals.maskRow(q0 + r, k0, nk, scores, off + r * ld);
+                intervals.maskRow(q0 + r, k0, nk, scores, off + r * rowStride, colStride);
             }
             return;
         }
         for (int r = 0; r < nq; r++) {
-            int base = off + r * ld;
+            int base = off + r * rowStride;
             for (int c = 0; c < nk; c++) {
                 if (!mask.test(b, h, q0 + r, k0 + c, lq, lk)) {
-                    scores[base + c] = Float.NEGATIVE_INFINITY;
+                    scores[base + c * colStride] = Float.NEGATIVE_INFINITY;
                 }
             }
         }

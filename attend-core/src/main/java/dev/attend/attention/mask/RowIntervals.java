@@ -171,7 +171,7 @@ final class RowIntervals {
     }
 
     /** Sets the masked entries of row q, columns [k0, k0 + nk), to -inf: interval fills, no per-element test. */
-    void maskRow(int q, int k0, int nk, float[] scores, int off) {
+    void maskRow(int q, int k0, int nk, float[] scores, int off, int colStride) {
         int g = groupOfRow[q];
         int end = k0 + nk;
         int c = k0;
@@ -181,12 +181,21 @@ final class RowIntervals {
                 continue;
             }
             if (l > c) {
-                Arrays.fill(scores, off + c - k0, off + Math.min(l, end) - k0, Float.NEGATIVE_INFINITY);
+                fill(scores, off, c - k0, Math.min(l, end) - k0, colStride);
             }
             c = Math.max(c, h);
         }
         if (c < end) {
-            Arrays.fill(scores, off + c - k0, off + nk, Float.NEGATIVE_INFINITY);
+            fill(scores, off, c - k0, nk, colStride);
+        }
+    }
+
+    /** Sets columns {@code from .. to-1} of a row starting at {@code off} to -inf. */
+    private static void fill(float[] scores, int off, int from, int to, int colStride) {
+        if (colStride == 1) {
+            Arrays.fill(scores, off + from, off + to, Float.NEGATIVE_INFINITY);
+        } else {
+            for (int c = from; c < to; c++) scores[off + c * colStride] = Float.NEGATIVE_INFINITY;
         }
     }
 
