@@ -13,7 +13,8 @@ package dev.attend.tensor;
  * </pre>
  * An all-zero block has scale 0 and q = 0, and dequantizes to 0 (never NaN). When {@code amax / 127} rounds so
  * low that {@code amax / scale > 127.5} (only possible for subnormal scales, amax below about 1.5e-36), the scale
- * is raised to the next float until it is not, so no q needs clamping beyond half a step.
+ * is raised to the next float until it is not, so no q needs clamping beyond half a step; near
+ * {@link Float#MAX_VALUE} it is lowered by an ulp if {@code 127 * scale} would overflow to infinity.
  *
  * <p>Error bound (tested): {@code |x - q*scale| <= scale/2} exactly, per element; the dequantized float adds
  * the rounding of one multiplication, so {@code |x - x'| <= scale/2 + ulp(x')/2}. Relative to the block,
@@ -46,6 +47,8 @@ public final class Q8_0 {
         float scale = amax / 127f;
         // Only subnormal scales lose enough precision to need this; the loop runs at most a few times.
         while (amax != 0 && (double) amax / scale > 127.5) scale = Math.nextUp(scale);
+        // Near Float.MAX_VALUE, amax/127 may round up so far that 127*scale overflows: step back (q stays 127).
+        while (Float.isInfinite(127f * scale)) scale = Math.nextDown(scale);
         return scale;
     }
 
