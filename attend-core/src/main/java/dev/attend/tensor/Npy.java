@@ -128,8 +128,9 @@ public final class Npy {
 
     /**
      * Maps a {@code '<f4'} file as a tensor without reading it: pages load on first touch, so this opens files
-     * far larger than memory. The mapping is private (copy-on-write): writes to the tensor change memory, never
-     * the file. The mapping lives until the tensor is garbage collected.
+     * far larger than memory. For a writable file the mapping is private (copy-on-write): writes to the tensor
+     * change memory, never the file; for a read-only file the mapping is read-only and writes to the tensor throw.
+     * The mapping lives until the tensor is garbage collected. Needs a little-endian platform.
      *
      * @throws TensorFormatException if the file is malformed or its dtype is not {@code '<f4'}
      */
@@ -138,7 +139,10 @@ public final class Npy {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new UnsupportedOperationException("Npy.map needs a little-endian platform; use Npy.read");
         }
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        // A private (copy-on-write) mapping needs a channel opened for writing, though it never writes the file.
+        boolean writable = java.nio.file.Files.isWritable(path);
+        try (FileChannel ch = writable ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : FileChannel.open(path, StandardOpenOption.READ)) {
             Header h;
             try (Arena arena = Arena.ofConfined()) {
                 long head = Math.min(ch.size(), 12L + MAX_HEADER_BYTES);
@@ -147,7 +151,8 @@ public final class Npy {
             if (h.dtype() != DType.F32) {
                 throw new TensorFormatException(src, "descr", "'<f4' (map reads only float32; use Npy.read)", descr(h.dtype()));
             }
-            MemorySegment data = ch.map(FileChannel.MapMode.PRIVATE, h.dataOffset(), h.dataBytes(), Arena.ofAuto());
+            MemorySegment data = ch.map(writable ? FileChannel.MapMode.PRIVATE : FileChannel.MapMode.READ_ONLY,
+                    h.dataOffset(), h.dataBytes(), Arena.ofAuto());
             return Tensor.wrap(data, h.shape);
         }
     }
@@ -182,7 +187,7 @@ public final class Npy {
             if (b.get(ValueLayout.JAVA_BYTE, i) != MAGIC[i]) {
                 byte[] got = b.asSlice(0, Math.min(6, have)).toArray(ValueLayout.JAVA_BYTE);
                 throw new TensorFormatException(src, "magic", "\\x93NUMPY (not a .npy file?)",
-                        new String(got, StandardCharsets.ISO_8859_1));
+                        TensorFormatException.show(new String(got, StandardCharsets.ISO_8859_1)));
             }
         }
         if (have < 10) throw new TensorFormatException(src, "file length", "at least 10 bytes", have + " bytes");
@@ -295,6 +300,10 @@ public final class Npy {
 
     /** The bytes of the {@code .npy} file for {@code t} (tensors under 2 GB). */
     public static byte[] toBytes(Tensor t, DType dtype) {
+        Checks.notNull("t", t);
+        if (t.size() > (Integer.MAX_VALUE - (1 << 20)) / 4) {
+            throw new IllegalArgumentException("t: " + t.size() + " elements do not fit a byte[]; use write(Path, ...)");
+        }
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         try {
             write(bos, t, dtype);
@@ -321,7 +330,7 @@ public final class Npy {
         if (shape.length > MAX_RANK) {
             throw new IllegalArgumentException("t: expected at most " + MAX_RANK + " dimensions for .npy, got " + shape.length);
         }
-        StringBuilder s = new StringBuilder("{'descr': '").append(descr(dtype)).append("', 'fortran_order': False, 'shape': (");
+        StringBuilder s = new StringBuilder("{'descr': ").append(descr(dtype)).append(", 'fortran_order': False, 'shape': (");
         for (int i = 0; i < shape.length; i++) {
             if (i > 0) s.append(", ");
             s.append(shape[i]);

@@ -270,6 +270,12 @@ public final class Safetensors {
 
     /** The bytes of the safetensors file (files under 2 GB); see {@link #write(Path, Map, Map, Map)}. */
     public static byte[] toBytes(Map<String, Tensor> tensors, Map<String, DType> dtypes, Map<String, String> metadata) {
+        Checks.notNull("tensors", tensors);
+        long elements = 0;
+        for (Tensor t : tensors.values()) elements += t == null ? 0 : t.size();
+        if (elements > (Integer.MAX_VALUE - (1 << 20)) / 4) {
+            throw new IllegalArgumentException("tensors: " + elements + " elements do not fit a byte[]; use write(Path, ...)");
+        }
         ByteArrayOutputStream bos = new ByteArrayOutputStream();
         try {
             write(bos, tensors, dtypes, metadata);

@@ -21,10 +21,11 @@ public class TensorFormatException extends IllegalArgumentException {
      * @param source   the file name or another description of the input, or null when unknown
      * @param field    the field or part of the file that is wrong, e.g. {@code "header length"}, {@code "shape"}
      * @param expected what a valid file has there
-     * @param actual   what this file has there; strings are quoted and shortened
+     * @param actual   what this file has there; non-printable characters are escaped and long text shortened
+     *                 (callers quote raw file text with {@code show})
      */
     public TensorFormatException(String source, String field, String expected, Object actual) {
-        super(prefix(source) + field + ": expected " + expected + ", got " + show(actual));
+        super(prefix(source) + field + ": expected " + expected + ", got " + plain(actual));
         this.source = source;
         this.field = field;
     }
@@ -46,16 +47,24 @@ public class TensorFormatException extends IllegalArgumentException {
         return source == null ? "" : source + ": ";
     }
 
-    /** Renders a value for a message: strings quoted, non-printable characters escaped, long values cut. */
+    /** Renders raw file text for a message: quoted, non-printable characters escaped, long values cut. */
     static String show(Object v) {
         if (!(v instanceof CharSequence s)) return String.valueOf(v);
-        StringBuilder b = new StringBuilder("'");
-        for (int i = 0; i < s.length() && i < MAX_SHOWN; i++) {
+        return "'" + escape(s, MAX_SHOWN) + "'";
+    }
+
+    private static String plain(Object v) {
+        return v instanceof CharSequence s ? escape(s, 4 * MAX_SHOWN) : String.valueOf(v);
+    }
+
+    private static String escape(CharSequence s, int max) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length() && i < max; i++) {
             char c = s.charAt(i);
             if (c >= 0x20 && c < 0x7f) b.append(c);
             else b.append(String.format("\\x%02x", (int) c & 0xff));
         }
-        if (s.length() > MAX_SHOWN) b.append("...(").append(s.length()).append(" chars)");
-        return b.append('\'').toString();
+        if (s.length() > max) b.append("...(").append(s.length()).append(" chars)");
+        return b.toString();
     }
 }
