@@ -1,0 +1,111 @@
+package dev.attend.attention.decode;
+
+import dev.attend.attention.Attention;
+import dev.attend.attention.AttentionProblem;
+import dev.attend.attention.AttentionResult;
+import dev.attend.attention.mask.Masks;
+import dev.attend.tensor.DType;
+import dev.attend.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class DecodeTest {
+    private static KvCache filled(DType f, Tensor k, Tensor v) {
+        KvCache c = new KvCache(f, (int) k.dim(0), (int) k.dim(1), (int) k.dim(3), 7);
+        c.append(k, v);
+        return c;
+    }
+
+    private static double maxDiff(Tensor a, Tensor b) {
+        float[] x = a.toArray(), y = b.toArray();
+        double m = 0;
+        for (int i = 0; i < x.length; i++) if (x[i] != y[i]) m = Math.max(m, Math.abs((double) x[i] - y[i]));
+        return m;
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "F32, 1, 4, 1, 1, 3000, 64", "F32, 2, 8, 2, 3, 2049, 128", "F32, 1, 1, 1, 1, 1, 16", "F32, 1, 2, 1, 2, 5, 80",
+            "BF16, 1, 4, 1, 1, 3000, 64", "BF16, 2, 8, 2, 2, 1500, 72", "Q8_0, 1, 4, 1, 1, 3000, 64", "Q8_0, 2, 8, 2, 4, 1025, 128"})
+    void matchesTheReferenceOnWhatTheCacheStores(DType f, int b, int hq, int hkv, int lq, int n, int d) {
+        Tensor q = Tensor.randn(1, b, hq, lq, d), k = Tensor.randn(2, b, hkv, n, d), v = Tensor.randn(3, b, hkv, n, d);
+        KvCache cache = filled(f, k, v);
+        AttentionResult got = Decode.attend(q, cache);
+        // Exact attention over the stored (rounded) keys and values, queries at the last positions.
+        AttentionProblem stored = AttentionProblem.of(q, cache.dequantized(true), cache.dequantized(false), Masks.causalBottomRight());
+        AttentionResult want = Attention.reference().forward(stored);
+        assertEquals(0, maxDiff(want.out(), got.out()), 2e-5);
+        assertEquals(0, maxDiff(want.lse(), got.lse()), 2e-5 * Math.log(n + 1));
+        if (f != DType.F32) {
+            // Against the unrounded inputs: within what the format's rounding allows.
+            AttentionResult exact = Attention.reference().forward(AttentionProblem.of(q, k, v, Masks.causalBottomRight()));
+            double bound = f == DType.BF16 ? 0.05 : 0.05;
+            assertEquals(0, maxDiff(exact.out(), got.out()), bound, f + " error against the exact inputs");
+        }
+    }
+
+    @Test
+    void q8StorageIsWithinItsQuantisationBound() {
+        Tensor k = Tensor.randn(5, 1, 2, 300, 64);
+        KvCache c = filled(DType.Q8_0, k, k);
+        float[] x = k.toArray(), y = c.dequantized(true).toArray();
+        for (int blk = 0; blk < x.length / 32; blk++) {
+            float amax = 0;
+            for (int i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(x[blk * 32 + i]));
+            for (int i = 0; i < 32; i++) {
+                assertTrue(Math.abs(x[blk * 32 + i] - y[blk * 32 + i]) <= amax / 127 / 2 * 1.0001f, "element " + (blk * 32 + i));
+            }
+        }
+    }
+
+    @Test
+    void incrementalDecodingEqualsFullRecomputation() {
+        int n = 200, d = 32;
+        Tensor q = Tensor.randn(1, 1, 4, n, d), k = Tensor.randn(2, 1, 2, n, d), v = Tensor.randn(3, 1, 2, n, d);
+        AttentionResult full = Attention.flash().forward(AttentionProblem.of(q, k, v, Masks.causal()));
+        KvCache cache = new KvCache(DType.F32, 1, 2, d, 1);
+        for (int t = 0; t < n; t++) {
+            cache.append(k.slice(2, t, t + 1), v.slice(2, t, t + 1));
+            AttentionResult step = Decode.attend(q.slice(2, t, t + 1), cache);
+            for (int h = 0; h < 4; h++) {
+                assertEquals(full.lse().get(0, h, t), step.lse().get(0, h, 0), 1e-5, "lse at step " + t);
+                for (int x = 0; x < d; x++) assertEquals(full.out().get(0, h, t, x), step.out().get(0, h, 0, x), 2e-5);
+            }
+        }
+        assertEquals(n, cache.length());
+    }
+
+    @Test
+    void causality_outputAtIDependsOnlyOnThePrefix() {
+        // CAB's causality test: output[i] on the full input equals the output on input[:i+1].
+        int n = 64, d = 16;
+        Tensor q = Tensor.randn(1, 1, 2, n, d), k = Tensor.randn(2, 1, 2, n, d), v = Tensor.randn(3, 1, 2, n, d);
+        AttentionResult full = Attention.flash().forward(AttentionProblem.of(q, k, v, Masks.causal()));
+        for (int i : new int[] {0, 1, 17, 63}) {
+            AttentionResult prefix = Attention.flash().forward(AttentionProblem.of(q.slice(2, 0, i + 1),
+                    k.slice(2, 0, i + 1), v.slice(2, 0, i + 1), Masks.causal()));
+            for (int h = 0; h < 2; h++) {
+                for (int x = 0; x < d; x++) assertEquals(full.out().get(0, h, i, x), prefix.out().get(0, h, i, x), 1e-6);
+            }
+        }
+    }
+
+    @Test
+    void badInputsAreRefusedNamingTheArgument() {
+        var e = assertThrows(IllegalArgumentException.class, () -> new KvCache(DType.Q8_0, 1, 1, 48, 4));
+        assertTrue(e.getMessage().contains("headDim: Q8_0 needs a multiple of 32, got 48"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new KvCache(DType.F16, 1, 1, 32, 4));
+        assertTrue(e.getMessage().startsWith("format:"), e.getMessage());
+        KvCache c = new KvCache(DType.F32, 1, 2, 32, 4);
+        e = assertThrows(IllegalArgumentException.class, () -> c.append(Tensor.zeros(1, 3, 1, 32), Tensor.zeros(1, 3, 1, 32)));
+        assertTrue(e.getMessage().startsWith("k: expected shape [1, 2, T, 32]"), e.getMessage());
+        c.append(Tensor.zeros(1, 2, 1, 32), Tensor.zeros(1, 2, 1, 32));
+        e = assertThrows(IllegalArgumentException.class, () -> Decode.attend(Tensor.zeros(1, 2, 2, 32), c));
+        assertTrue(e.getMessage().contains("expected 1 to 1 queries"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Decode.attend(Tensor.zeros(1, 3, 1, 32), c));
+        assertTrue(e.getMessage().startsWith("q: expected shape [1, a multiple of 2, Lq, 32]"), e.getMessage());
+    }
+}
