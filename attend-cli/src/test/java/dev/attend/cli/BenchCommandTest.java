@@ -50,7 +50,7 @@ class BenchCommandTest {
         MainTest.Run r = MainTest.run("bench", "--list", "--quick", "--filter", "DECODE");
         assertEquals(0, r.code(), r.err());
         assertEquals(1, r.out().lines().count(), r.out());
-        assertTrue(r.out().contains("scalar causal decode"), r.out());
+        assertTrue(r.out().contains("scalar causal-br decode"), r.out());
         MainTest.Run none = MainTest.run("bench", "--list", "--filter", "no-such-case");
         assertEquals(Main.EXIT_FAILURE, none.code());
         assertEquals(1, none.errLines(), none.err());

@@ -9,8 +9,8 @@ import java.util.SplittableRandom;
  * task on {@link Parallel}. It is the baseline peer of the benchmark, not part of the library: C2 does
  * not vectorise its float {@code +=} reductions, which is what the SIMD kernels are measured against.
  *
- * <p>Causal with bottom-right alignment: query {@code i} sees keys {@code j <= i + (Lk - Lq)}, so a
- * single decode query sees the whole cache. Arrays are row-major {@code [B, H, L, D]}; k and v may have
+ * <p>Causal with bottom-right alignment (mask spec "causal-br", the same as "causal" when Lq == Lk):
+ * query {@code i} sees keys {@code j <= i + (Lk - Lq)}, so a single decode query sees the whole cache. Arrays are row-major {@code [B, H, L, D]}; k and v may have
  * fewer heads than q (GQA: query head {@code h} reads kv head {@code h / (Hq / Hkv)}).
  */
 public final class ScalarAttention {
@@ -71,7 +71,8 @@ public final class ScalarAttention {
 
     private record Case(BenchCase.Pass pass, BenchCase.Dims dims) implements BenchCase {
         @Override public String mechanism() { return "scalar"; }
-        @Override public String mask() { return "causal"; }
+        // The library's "causal" is top-left; they agree when Lq == Lk.
+        @Override public String mask() { return dims.qLen() == dims.kLen() ? "causal" : "causal-br"; }
         @Override public double flops() { return BenchCase.forwardFlops(causalArea(dims.qLen(), dims.kLen()), dims); }
         @Override public double bytes() { return pass == BenchCase.Pass.DECODE ? BenchCase.kvBytes(dims) : 0; }
 
