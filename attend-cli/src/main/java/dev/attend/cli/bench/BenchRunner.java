@@ -1,0 +1,133 @@
+package dev.attend.cli.bench;
+
+import dev.attend.simd.MachinePeak;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Times benchmark cases: setup (untimed), warmup runs, then measured runs until both a minimum count
+ * and a target time are reached; reports the median. GFLOP/s and GB/s are set against the peaks that
+ * the same run measured, because the machine drifts between runs.
+ *
+ * <p>A case that throws is recorded with its error and the run goes on.
+ */
+public final class BenchRunner {
+
+    /**
+     * How long to time each case.
+     *
+     * @param warmupRuns    runs before timing, at least
+     * @param warmupSeconds warm up for at least this long too
+     * @param minRuns       timed runs, at least
+     * @param maxRuns       timed runs, at most
+     * @param targetSeconds keep timing until this much time has passed (or maxRuns)
+     */
+    public record Settings(int warmupRuns, double warmupSeconds, int minRuns, int maxRuns, double targetSeconds) {
+        public Settings {
+            if (warmupRuns < 0 || minRuns < 1 || maxRuns < minRuns || warmupSeconds < 0 || targetSeconds < 0) {
+                throw new IllegalArgumentException("settings: need warmupRuns >= 0, 1 <= minRuns <= maxRuns and times >= 0, got " + this);
+            }
+        }
+
+        public static Settings full() {
+            return new Settings(2, 1.0, 5, 100, 2.0);
+        }
+
+        public static Settings quick() {
+            return new Settings(1, 0.2, 3, 20, 0.5);
+        }
+    }
+
+    /**
+     * One measured case. Rates are null where they do not apply (no FLOPs, no bytes, or the case failed).
+     *
+     * @param error null unless the case threw; then the times are NaN and runs is 0
+     */
+    public record Measurement(BenchCase benchCase, int runs, double medianMs, double minMs,
+                              Double gflops, Double pctPeak, Double gbps, Double pctBw, String error) {}
+
+    private final Settings settings;
+    private final Consumer<String> log;
+    private final boolean progressBar;
+
+    /**
+     * @param log         receives one line per finished case (null: silent)
+     * @param progressBar draw a progress bar on stderr (for a terminal; CI logs read better with {@code log})
+     */
+    public BenchRunner(Settings settings, Consumer<String> log, boolean progressBar) {
+        this.settings = settings;
+        this.log = log == null ? s -> {} : log;
+        this.progressBar = progressBar;
+    }
+
+    public List<Measurement> run(List<BenchCase> cases, MachinePeak.Result peak) {
+        List<Measurement> out = new ArrayList<>(cases.size());
+        try (ProgressBar bar = progressBar ? bar(cases.size(), System.err) : null) {
+            for (int i = 0; i < cases.size(); i++) {
+                BenchCase c = cases.get(i);
+                if (bar != null) bar.setExtraMessage(c.name());
+                Measurement m = measure(c, peak);
+                out.add(m);
+                if (bar != null) bar.step();
+                log.accept(String.format("[%d/%d] %s: %s", i + 1, cases.size(), c.name(), summary(m)));
+            }
+        }
+        return out;
+    }
+
+    private static ProgressBar bar(int n, PrintStream err) {
+        // An explicit consumer with a fixed width: the default one probes the terminal through JLine,
+        // which logs a warning when there is none.
+        return new ProgressBarBuilder().setTaskName("bench").setInitialMax(n).setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(new ConsoleProgressBarConsumer(err, 110)).setUpdateIntervalMillis(250).build();
+    }
+
+    /** Times one case. */
+    public Measurement measure(BenchCase c, MachinePeak.Result peak) {
+        try {
+            Runnable body = c.setup();
+            long warmEnd = System.nanoTime() + (long) (settings.warmupSeconds() * 1e9);
+            for (int i = 0; i < settings.warmupRuns() || System.nanoTime() < warmEnd; i++) {
+                body.run();
+                if (i >= settings.warmupRuns() && i >= 1000) break;
+            }
+            double[] ms = new double[settings.maxRuns()];
+            int runs = 0;
+            long start = System.nanoTime();
+            long end = start + (long) (settings.targetSeconds() * 1e9);
+            while (runs < settings.maxRuns() && (runs < settings.minRuns() || System.nanoTime() < end)) {
+                long t0 = System.nanoTime();
+                body.run();
+                ms[runs++] = (System.nanoTime() - t0) / 1e6;
+            }
+            double[] sorted = Arrays.copyOf(ms, runs);
+            Arrays.sort(sorted);
+            double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
+            Double gflops = c.flops() > 0 ? c.flops() / (median * 1e6) : null;
+            Double gbps = c.bytes() > 0 ? c.bytes() / (median * 1e6) : null;
+            Double pctPeak = gflops != null && peak != null && peak.fmaGflops() > 0 ? 100 * gflops / peak.fmaGflops() : null;
+            Double pctBw = gbps != null && peak != null && peak.readGBps() > 0 ? 100 * gbps / peak.readGBps() : null;
+            return new Measurement(c, runs, median, sorted[0], gflops, pctPeak, gbps, pctBw, null);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+            return new Measurement(c, 0, Double.NaN, Double.NaN, null, null, null, null, msg.strip().replaceAll("\\s*\\R\\s*", "; "));
+        }
+    }
+
+    static String summary(Measurement m) {
+        if (m.error() != null) return "failed: " + m.error();
+        StringBuilder b = new StringBuilder(String.format("%.3f ms", m.medianMs()));
+        if (m.gflops() != null) b.append(String.format(", %.1f GFLOP/s", m.gflops()));
+        if (m.pctPeak() != null) b.append(String.format(" (%.1f%% of peak)", m.pctPeak()));
+        if (m.gbps() != null) b.append(String.format(", %.1f GB/s", m.gbps()));
+        if (m.pctBw() != null) b.append(String.format(" (%.1f%% of bw)", m.pctBw()));
+        return b.toString();
+    }
+}

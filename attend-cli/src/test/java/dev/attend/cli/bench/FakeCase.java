@@ -1,0 +1,16 @@
+package dev.attend.cli.bench;
+
+/** A benchmark case whose body is a short spin: for testing the harness without real kernels. */
+public record FakeCase(String mechanism, BenchCase.Pass pass, double flops, double bytes, boolean fail) implements BenchCase {
+    @Override public String mask() { return "causal"; }
+    @Override public Dims dims() { return new Dims(1, 4, 2, pass == Pass.DECODE ? 1 : 64, 64, 32); }
+
+    @Override
+    public Runnable setup() {
+        if (fail) throw new IllegalStateException("planted failure");
+        double[] acc = new double[1];
+        return () -> {
+            for (int i = 0; i < 10_000; i++) acc[0] += Math.sqrt(i + acc[0]);
+        };
+    }
+}
