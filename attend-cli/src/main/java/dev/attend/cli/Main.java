@@ -24,7 +24,7 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Attention for the JVM: exact, sparse, approximate and cached attention in pure Java.",
-        subcommands = {InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InfoCommand.class, AttentionCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Run 'attend COMMAND --help' for the options of a command."})
 public final class Main implements Runnable {
     public static final int EXIT_FAILURE = 1;

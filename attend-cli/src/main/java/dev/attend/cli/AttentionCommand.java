@@ -1,0 +1,96 @@
+package dev.attend.cli;
+
+import dev.attend.attention.Attention;
+import dev.attend.attention.AttentionMechanism;
+import dev.attend.attention.AttentionProblem;
+import dev.attend.attention.AttentionResult;
+import dev.attend.attention.mask.Mask;
+import dev.attend.tensor.Npy;
+import dev.attend.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code attend attention}: one attention call on {@code .npy} files, for Python and other tools.
+ * q {@code [B, Hq, Lq, D]}, k and v {@code [B, Hkv, Lk, D]} in float32 (float16 is converted);
+ * writes out {@code [B, Hq, Lq, D]} and optionally the natural-log LSE {@code [B, Hq, Lq]}.
+ */
+@Command(name = "attention", mixinStandardHelpOptions = true,
+        description = {"Compute attention on .npy files: q [B, Hq, Lq, D], k and v [B, Hkv, Lk, D] (Hq a multiple of Hkv).",
+            "Writes the output [B, Hq, Lq, D] and, with --lse, the log-sum-exp [B, Hq, Lq] (natural log), both float32."},
+        footer = {"", "Mask specs: full, causal (top-left), causal-br (bottom-right), sliding:W, sliding-bi:W, global-sliding:G,W,",
+            "sinks:S,W, prefix-lm:P, document:L1,L2,.., document-causal:L1,.., share-question:L1,.., causal-blockwise:L1,..,",
+            "block-causal-document:B;L1,.., prefix-lm-document:P1,..;L1,.., block-sparse-random:BQ,BK,DENSITY,SEED;",
+            "combine with & and | and parentheses, e.g. 'document:512,512&causal'."})
+final class AttentionCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--q", required = true, paramLabel = "Q.npy", description = "Queries [B, Hq, Lq, D].")
+    Path q;
+
+    @Option(names = "--k", required = true, paramLabel = "K.npy", description = "Keys [B, Hkv, Lk, D].")
+    Path k;
+
+    @Option(names = "--v", required = true, paramLabel = "V.npy", description = "Values [B, Hkv, Lk, D].")
+    Path v;
+
+    @Option(names = "--out", required = true, paramLabel = "O.npy", description = "Where to write the output [B, Hq, Lq, D].")
+    Path out;
+
+    @Option(names = "--lse", paramLabel = "LSE.npy", description = "Where to write the log-sum-exp [B, Hq, Lq] (natural log; -inf for a fully masked row).")
+    Path lse;
+
+    @Option(names = "--mask", paramLabel = "SPEC", defaultValue = "full", description = "Mask spec (default: ${DEFAULT-VALUE}); see below.")
+    String mask;
+
+    @Option(names = "--scale", paramLabel = "S", description = "Score scale (default: 1/sqrt(D)).")
+    Float scale;
+
+    @Option(names = "--mechanism", paramLabel = "NAME", defaultValue = "flash",
+            description = "Mechanism (default: ${DEFAULT-VALUE}): ${COMPLETION-CANDIDATES}.", completionCandidates = Names.class)
+    String mechanism;
+
+    @Option(names = "--quiet", description = "Print nothing on success.")
+    boolean quiet;
+
+    /** The registered mechanism names, for the help text. */
+    static final class Names implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Attention.names().iterator();
+        }
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        // Cheap checks first, so a typo fails before large files are read.
+        Mask m = Mask.parse(mask);
+        AttentionMechanism mech = Attention.of(mechanism);
+        Tensor tq = Npy.read(q), tk = Npy.read(k), tv = Npy.read(v);
+        AttentionProblem p = AttentionProblem.of(tq, tk, tv, m);
+        if (scale != null) p = p.withScale(scale);
+
+        long t0 = System.nanoTime();
+        AttentionResult r = mech.forward(p);
+        double ms = (System.nanoTime() - t0) / 1e6;
+
+        Npy.write(out, r.out());
+        if (lse != null) Npy.write(lse, r.lse());
+        if (!quiet) {
+            PrintWriter o = spec.commandLine().getOut();
+            // One cold call includes JIT warmup: the time is for orientation, attend bench measures speed.
+            o.printf("%s, mask %s: q %s, k %s -> %s%s in %.1f ms%n", mech.name(), mask,
+                    Arrays.toString(tq.shape()), Arrays.toString(tk.shape()), out, lse == null ? "" : " and " + lse, ms);
+            o.flush();
+        }
+        return 0;
+    }
+}
