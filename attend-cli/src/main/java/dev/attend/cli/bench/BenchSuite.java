@@ -1,5 +1,7 @@
 package dev.attend.cli.bench;
 
+import dev.attend.tensor.DType;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,15 +44,33 @@ public final class BenchSuite {
     }
 
     /**
-     * Exact attention: causal prefill and long-cache decode. The scalar loop (what a typical user
-     * writes) is the baseline peer every kernel is compared with.
+     * Exact attention (fp32, B=1, D=128): flash forward over lengths and masks, backward, and decode over a
+     * long KV cache in each storage format. The scalar loop (what a typical user writes) runs the same
+     * causal prefill and decode workloads as the baseline peer.
      */
     public static List<BenchCase> exact(boolean quick) {
         List<BenchCase> cases = new ArrayList<>();
-        int prefill = quick ? 512 : 1024;
+        int[] lengths = quick ? new int[] {1024, 4096} : new int[] {1024, 2048, 4096, 8192};
+        int longest = lengths[lengths.length - 1];
+        int peerLen = quick ? 1024 : 2048;
         int cache = quick ? 16 * 1024 : 64 * 1024;
-        cases.add(ScalarAttention.benchCase(BenchCase.Pass.FORWARD, new BenchCase.Dims(1, 8, 8, prefill, prefill, 128)));
-        cases.add(ScalarAttention.benchCase(BenchCase.Pass.DECODE, new BenchCase.Dims(1, 32, 8, 1, cache, 128)));
+        for (int l : lengths) cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "causal", dims(l)));
+        if (!quick) cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "causal", dims(peerLen)));
+        cases.add(ScalarAttention.benchCase(BenchCase.Pass.FORWARD, dims(peerLen)));
+        cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "full", dims(quick ? 2048 : 4096)));
+        cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "sliding:1024", dims(longest)));
+        int doc = longest / 4;
+        cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD,
+                "document-causal:" + doc + "," + doc + "," + doc + "," + doc, dims(longest)));
+        cases.add(KernelCases.attention("flash", BenchCase.Pass.BACKWARD, "causal", dims(quick ? 2048 : 8192)));
+        BenchCase.Dims decode = new BenchCase.Dims(1, 32, 8, 1, cache, 128);
+        for (DType f : new DType[] {DType.F32, DType.BF16, DType.Q8_0}) cases.add(KernelCases.decode(f, decode));
+        cases.add(ScalarAttention.benchCase(BenchCase.Pass.DECODE, decode));
         return cases;
+    }
+
+    /** Self-attention, B=1, Hq=Hkv=8, D=128: the reference shape. */
+    private static BenchCase.Dims dims(int l) {
+        return new BenchCase.Dims(1, 8, 8, l, l, 128);
     }
 }
