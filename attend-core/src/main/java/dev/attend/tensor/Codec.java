@@ -82,7 +82,7 @@ final class Codec {
             }
         }
         if (in.read() != -1) {
-            throw new TensorFormatException(source, field, bytes + " bytes " + what, "more (trailing data)");
+            throw new TensorFormatException(source, field, bytes + " bytes " + what, "at least " + (bytes + 1) + " bytes (trailing data)");
         }
         MemorySegment seg = Arena.ofAuto().allocate(Math.max(1, bytes));
         long at = 0;

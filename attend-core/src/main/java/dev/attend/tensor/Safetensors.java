@@ -272,7 +272,7 @@ public final class Safetensors {
     public static byte[] toBytes(Map<String, Tensor> tensors, Map<String, DType> dtypes, Map<String, String> metadata) {
         Checks.notNull("tensors", tensors);
         long elements = 0;
-        for (Tensor t : tensors.values()) elements += t == null ? 0 : t.size();
+        for (Tensor t : tensors.values()) elements = Math.min(Long.MAX_VALUE / 2, elements + (t == null ? 0 : t.size()));
         if (elements > (Integer.MAX_VALUE - (1 << 20)) / 4) {
             throw new IllegalArgumentException("tensors: " + elements + " elements do not fit a byte[]; use write(Path, ...)");
         }

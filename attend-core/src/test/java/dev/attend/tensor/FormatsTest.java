@@ -81,7 +81,7 @@ class FormatsTest {
         assertEquals((short) 0x0001, F16.fromFloat(minSub));
         assertEquals(minSub, F16.toFloat((short) 0x0001));
         assertEquals((short) 0x0000, F16.fromFloat(0x1p-25f));              // tie between 0 and 2^-24: even is 0
-        assertEquals((short) 0x0002, F16.fromFloat(0x1.8p-24f * 1f + 0x1p-25f)); // 2^-24 * 2 exactly? 1.5+0.5 = 2 units
+        assertEquals((short) 0x0002, F16.fromFloat(0x1.8p-24f));            // tie between 1 and 2 units: even is 2
         assertEquals((short) 0x0001, F16.fromFloat(0x1.8p-25f));            // 0.75 units -> 1
         assertEquals((short) 0x0400, F16.fromFloat(0x1p-14f));              // smallest normal
         assertEquals(1f, F16.toFloat(F16.fromFloat(1f + 0x1p-11f)));        // tie -> even (1.0)
