@@ -24,8 +24,11 @@ import static dev.attend.simd.Gemm.LANES;
  * Working memory per thread is a few tiles: no {@code Lq x Lk} buffer at any length.
  */
 final class FlashForward {
-    static final int BLOCK_Q = 192;   // multiples of 6 (Gemm rows) and of 16 (vector lanes)
+    // Tile sizes: multiples of 6 (Gemm rows) and 16 (vector lanes); a 96 x 96 score tile stays in L1.
+    static final int BLOCK_Q = 96;
     static final int BLOCK_K = 96;
+    private static final float LOG2E = 1.4426950408889634f;
+    private static final float LN2 = 0.6931471805599453f;
 
     private FlashForward() {}
 
@@ -83,27 +86,39 @@ final class FlashForward {
             int hk = h / group;
             long qBase = ((long) (b * p.hq() + h) * p.lq() + q0) * d;
             long kvBase = ((long) (b * p.hkv() + hk) * p.lk()) * d;
-            float scale = p.scale();
+            float scale = p.scale() * LOG2E; // scores in base 2: softmax uses the cheaper exp2
             if (nq < bqp) Arrays.fill(qT, 0f);
             for (int i = 0; i < nq; i++) {
                 q.readRow(qBase + (long) i * d, row, 0, d);
                 for (int x = 0; x < d; x++) qT[x * bqp + i] = row[x] * scale;
             }
+            // K and V are read in place when they live in a heap array (V also needs rows of whole vectors).
+            float[] kArr = k.heapArray(), vArr = d == dp ? v.heapArray() : null;
             Arrays.fill(m, Float.NEGATIVE_INFINITY);
             Arrays.fill(l, 0f);
             Arrays.fill(o, 0, nq * dp, 0f);
 
             for (int t = 0, n = mask.count(b, h, qb); t < n; t++) {
                 int k0 = mask.kBlock(b, h, qb, t) * bk, nk = Math.min(bk, p.lk() - k0);
-                k.readRow(kvBase + (long) k0 * d, kRows, 0, nk * d);
-                for (int j = 0; j < nk; j++) v.readRow(kvBase + (long) (k0 + j) * d, vRows, j * dp, d);
+                float[] kSrc = kArr, vSrc = vArr;
+                int kOff = (int) (kvBase + (long) k0 * d), vOff = kOff;
+                if (kSrc == null) {
+                    k.readRow(kvBase + (long) k0 * d, kRows, 0, nk * d);
+                    kSrc = kRows;
+                    kOff = 0;
+                }
+                if (vSrc == null) {
+                    for (int j = 0; j < nk; j++) v.readRow(kvBase + (long) (k0 + j) * d, vRows, j * dp, d);
+                    vSrc = vRows;
+                    vOff = 0;
+                }
 
-                Gemm.mul(nk, bqp, d, kRows, 0, d, 1, qT, 0, bqp, sT, 0, bqp, false);
+                Gemm.mul(nk, bqp, d, kSrc, kOff, d, 1, qT, 0, bqp, sT, 0, bqp, false);
                 if (!mod.isIdentity()) modScores(b, h, q0, nq, k0, nk);
                 if (!mask.isFull(b, h, qb, t)) mask.maskTile(b, h, q0, nq, k0, nk, sT, 0, 1, bqp);
                 softmaxColumns(nk);
                 rescaleRows(nq);
-                Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vRows, 0, dp, o, 0, dp, true);
+                Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vSrc, vOff, dp, o, 0, dp, true);
             }
 
             for (int i = 0; i < nq; i++) {
@@ -111,17 +126,19 @@ final class FlashForward {
                 for (int x = 0; x < d; x++) row[x] = o[i * dp + x] * inv;
                 out.writeRow(qBase + (long) i * d, row, 0, d);
                 lse.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED,
-                        qBase / d + i, li > 0 ? m[i] + (float) Math.log(li) : Float.NEGATIVE_INFINITY);
+                        qBase / d + i, li > 0 ? m[i] * LN2 + (float) Math.log(li) : Float.NEGATIVE_INFINITY);
             }
         }
 
         private void modScores(int b, int h, int q0, int nq, int k0, int nk) {
             for (int j = 0; j < nk; j++) {
-                for (int i = 0; i < nq; i++) sT[j * bqp + i] = mod.apply(sT[j * bqp + i], b, h, q0 + i, k0 + j);
+                for (int i = 0; i < nq; i++) {
+                    sT[j * bqp + i] = mod.apply(sT[j * bqp + i] * LN2, b, h, q0 + i, k0 + j) * LOG2E;
+                }
             }
         }
 
-        /** Online softmax down each column (one query per lane): new max, P = exp(S - max), row sums. */
+        /** Online softmax down each column (one query per lane): new max, P = 2^(S - max), row sums. */
         private void softmaxColumns(int nk) {
             for (int c = 0; c < bqp; c += LANES) {
                 FloatVector mOld = FloatVector.fromArray(F, m, c);
@@ -131,11 +148,11 @@ final class FlashForward {
                 FloatVector mSafe = mx.blend(0f, mx.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
                 FloatVector sum = FloatVector.zero(F);
                 for (int j = 0; j < nk; j++) {
-                    FloatVector e = VMath.exp(FloatVector.fromArray(F, sT, j * bqp + c).sub(mSafe));
+                    FloatVector e = VMath.exp2(FloatVector.fromArray(F, sT, j * bqp + c).sub(mSafe));
                     e.intoArray(sT, j * bqp + c);
                     sum = sum.add(e);
                 }
-                FloatVector a = VMath.exp(mOld.sub(mSafe));
+                FloatVector a = VMath.exp2(mOld.sub(mSafe));
                 a.intoArray(alpha, c);
                 FloatVector.fromArray(F, l, c).fma(a, sum).intoArray(l, c);
                 mx.intoArray(m, c);

@@ -34,13 +34,15 @@ public final class Gemm {
     public static void mul(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
                            float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
         int m6 = m - m % MR;
+        int n4 = n - n % (4 * LANES);
         int n2 = n - n % (2 * LANES);
         // Row blocks outside: the 6 rows of A stay in L1 while B streams from L2.
         for (int i = 0; i < m6; i += MR) {
             int ai = aOff + i * aRs, ci = cOff + i * ldc;
-            for (int j = 0; j < n2; j += 2 * LANES) {
-                block6x2(k, a, ai, aRs, aCs, b, bOff + j, ldb, c, ci + j, ldc, accumulate);
+            for (int j = 0; j < n4; j += 4 * LANES) {
+                block6x4(k, a, ai, aRs, aCs, b, bOff + j, ldb, c, ci + j, ldc, accumulate);
             }
+            if (n4 < n2) block6x2(k, a, ai, aRs, aCs, b, bOff + n4, ldb, c, ci + n4, ldc, accumulate);
             if (n2 < n) block6x1(k, a, ai, aRs, aCs, b, bOff + n2, ldb, c, ci + n2, ldc, accumulate);
         }
         for (int i = m6; i < m; i++) {
@@ -48,6 +50,65 @@ public final class Gemm {
             for (int j = 0; j < n2; j += 2 * LANES) row(k, 2, a, ai, aCs, b, bOff + j, ldb, c, ci + j, accumulate);
             if (n2 < n) row(k, 1, a, ai, aCs, b, bOff + n2, ldb, c, ci + n2, accumulate);
         }
+    }
+
+    private static void block6x4(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int ldb,
+                                 float[] c, int cOff, int ldc, boolean acc) {
+        final int L = LANES, L2 = 2 * LANES, L3 = 3 * LANES;
+        FloatVector c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23,
+                c30, c31, c32, c33, c40, c41, c42, c43, c50, c51, c52, c53;
+        if (acc) {
+            int o = cOff;
+            c00 = FloatVector.fromArray(F, c, o); c01 = FloatVector.fromArray(F, c, o + L);
+            c02 = FloatVector.fromArray(F, c, o + L2); c03 = FloatVector.fromArray(F, c, o + L3);
+            o += ldc;
+            c10 = FloatVector.fromArray(F, c, o); c11 = FloatVector.fromArray(F, c, o + L);
+            c12 = FloatVector.fromArray(F, c, o + L2); c13 = FloatVector.fromArray(F, c, o + L3);
+            o += ldc;
+            c20 = FloatVector.fromArray(F, c, o); c21 = FloatVector.fromArray(F, c, o + L);
+            c22 = FloatVector.fromArray(F, c, o + L2); c23 = FloatVector.fromArray(F, c, o + L3);
+            o += ldc;
+            c30 = FloatVector.fromArray(F, c, o); c31 = FloatVector.fromArray(F, c, o + L);
+            c32 = FloatVector.fromArray(F, c, o + L2); c33 = FloatVector.fromArray(F, c, o + L3);
+            o += ldc;
+            c40 = FloatVector.fromArray(F, c, o); c41 = FloatVector.fromArray(F, c, o + L);
+            c42 = FloatVector.fromArray(F, c, o + L2); c43 = FloatVector.fromArray(F, c, o + L3);
+            o += ldc;
+            c50 = FloatVector.fromArray(F, c, o); c51 = FloatVector.fromArray(F, c, o + L);
+            c52 = FloatVector.fromArray(F, c, o + L2); c53 = FloatVector.fromArray(F, c, o + L3);
+        } else {
+            c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = c20 = c21 = c22 = c23 = FloatVector.zero(F);
+            c30 = c31 = c32 = c33 = c40 = c41 = c42 = c43 = c50 = c51 = c52 = c53 = FloatVector.zero(F);
+        }
+        int a0 = aOff, a1 = aOff + aRs, a2 = aOff + 2 * aRs, a3 = aOff + 3 * aRs, a4 = aOff + 4 * aRs, a5 = aOff + 5 * aRs;
+        for (int p = 0, bp = bOff, ap = 0; p < k; p++, bp += ldb, ap += aCs) {
+            FloatVector b0 = FloatVector.fromArray(F, b, bp), b1 = FloatVector.fromArray(F, b, bp + L);
+            FloatVector b2 = FloatVector.fromArray(F, b, bp + L2), b3 = FloatVector.fromArray(F, b, bp + L3);
+            FloatVector x = FloatVector.broadcast(F, a[a0 + ap]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(F, a[a1 + ap]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(F, a[a2 + ap]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+            x = FloatVector.broadcast(F, a[a3 + ap]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
+            x = FloatVector.broadcast(F, a[a4 + ap]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42); c43 = b3.fma(x, c43);
+            x = FloatVector.broadcast(F, a[a5 + ap]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
+        }
+        int o = cOff;
+        c00.intoArray(c, o); c01.intoArray(c, o + L); c02.intoArray(c, o + L2); c03.intoArray(c, o + L3);
+        o += ldc;
+        c10.intoArray(c, o); c11.intoArray(c, o + L); c12.intoArray(c, o + L2); c13.intoArray(c, o + L3);
+        o += ldc;
+        c20.intoArray(c, o); c21.intoArray(c, o + L); c22.intoArray(c, o + L2); c23.intoArray(c, o + L3);
+        o += ldc;
+        c30.intoArray(c, o); c31.intoArray(c, o + L); c32.intoArray(c, o + L2); c33.intoArray(c, o + L3);
+        o += ldc;
+        c40.intoArray(c, o); c41.intoArray(c, o + L); c42.intoArray(c, o + L2); c43.intoArray(c, o + L3);
+        o += ldc;
+        c50.intoArray(c, o); c51.intoArray(c, o + L); c52.intoArray(c, o + L2); c53.intoArray(c, o + L3);
     }
 
     private static void block6x2(int k, float[] a, int aOff, int aRs, int aCs, float[] b, int bOff, int ldb,

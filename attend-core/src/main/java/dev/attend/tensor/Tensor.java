@@ -31,12 +31,20 @@ public final class Tensor {
         this.size = checkedSize(shape);
     }
 
-    /** A new zero-filled tensor of the given shape. */
+    /**
+     * A new zero-filled tensor of the given shape. Up to 2^31 elements it lives in a Java {@code float[]}
+     * (heap pages are reused, where fresh native memory would be zeroed and page-faulted on every call);
+     * beyond, in native memory freed by the garbage collector.
+     */
     public static Tensor zeros(long... shape) {
         long n = checkedSize(shape);
-        MemorySegment seg = Arena.ofAuto().allocate(Math.multiplyExact(Math.max(n, 1), 4L), 64);
+        MemorySegment seg = n <= MAX_HEAP_ELEMENTS
+                ? MemorySegment.ofArray(new float[(int) n])
+                : Arena.ofAuto().allocate(Math.multiplyExact(n, 4L), 64);
         return new Tensor(seg, 0, shape.clone(), rowMajorStrides(shape));
     }
+
+    private static final long MAX_HEAP_ELEMENTS = Integer.MAX_VALUE - 16;
 
     /** Shape as ints, for the common case. */
     public static Tensor zeros(int... shape) {
@@ -117,6 +125,18 @@ public final class Tensor {
 
     /** The backing segment; element (i0, i1, ...) lives at float index {@link #offsetOf(long...)}. */
     public MemorySegment segment() { return data; }
+
+    /**
+     * The {@code float[]} behind the segment when the tensor lives on the heap (as {@link #zeros} makes
+     * tensors under 2^31 elements), so that float index i of {@link #segment()} is {@code heapArray()[i]};
+     * otherwise null. Kernels read such tensors in place instead of copying tiles.
+     */
+    public float[] heapArray() {
+        if (data.heapBase().orElse(null) instanceof float[] a && data.address() == 0 && data.byteSize() == 4L * a.length) {
+            return a;
+        }
+        return null;
+    }
 
     /** Float index into {@link #segment()} of an element. */
     public long offsetOf(long... index) {

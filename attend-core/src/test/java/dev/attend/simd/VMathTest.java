@@ -25,6 +25,30 @@ class VMathTest {
     }
 
     @Test
+    void exp2IsWithinTwoUlp() {
+        float[] x = new float[Gemm.LANES];
+        float[] y = new float[Gemm.LANES];
+        double worst = 0;
+        for (float v = -125.9f; v < 126.9f; ) {
+            for (int i = 0; i < x.length; i++, v += 0.000917f) x[i] = v;
+            VMath.exp2(FloatVector.fromArray(Gemm.F, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < x.length; i++) {
+                if (x[i] > 126.9f) continue;
+                double want = Math.pow(2, x[i]);
+                worst = Math.max(worst, Math.abs(y[i] - want) / Math.ulp((float) want));
+            }
+        }
+        assertTrue(worst <= 2.0, "worst error " + worst + " ulp");
+        java.util.Arrays.fill(x, Float.NEGATIVE_INFINITY);
+        x[1] = -126.5f;
+        x[2] = 0f;
+        VMath.exp2(FloatVector.fromArray(Gemm.F, x, 0)).intoArray(y, 0);
+        assertEquals(0f, y[0]);
+        assertEquals(0f, y[1]);
+        assertEquals(1f, y[2]);
+    }
+
+    @Test
     void maskedScoresWeighExactlyNothing() {
         float[] x = new float[Gemm.LANES];
         float[] y = new float[Gemm.LANES];
