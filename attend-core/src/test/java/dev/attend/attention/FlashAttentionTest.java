@@ -77,6 +77,22 @@ class FlashAttentionTest {
     }
 
     @Test
+    void workFollowsTheMaskArea() {
+        int l = 96 * 40;
+        Tensor q = Tensor.randn(1, 1, 1, l, 16), k = Tensor.randn(2, 1, 1, l, 16);
+        AttentionResult causal = Attention.flash().forward(AttentionProblem.of(q, k, k, Masks.causal()));
+        AttentionResult window = Attention.flash().forward(AttentionProblem.of(q, k, k, Masks.slidingWindow(96)));
+        AttentionResult docs = Attention.flash().forward(AttentionProblem.of(q, k, k, Masks.documentsCausal(960, 960, 960, 960)));
+        // 40 query tiles: causal visits 40*41/2 tiles, 40 of them on the diagonal (partial); a 96-key window
+        // visits at most 2 tiles per query tile; four causal documents visit 4 * 10*11/2.
+        assertEquals(820, causal.stats().visitedTiles());
+        assertEquals(780, causal.stats().fullTiles());
+        assertEquals(79, window.stats().visitedTiles());
+        assertEquals(220, docs.stats().visitedTiles());
+        assertEquals(4.0 * 16 * (long) l * (l + 1) / 2, causal.stats().flops());
+    }
+
+    @Test
     void sameInputsGiveBitIdenticalResults() {
         AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 2, 4, 333, 64), Tensor.randn(2, 2, 2, 333, 64),
                 Tensor.randn(3, 2, 2, 333, 64), Masks.causal());
