@@ -1,5 +1,6 @@
 package dev.attend.attention.decode;
 
+import dev.attend.simd.Gemm;
 import dev.attend.tensor.Bf16;
 import dev.attend.tensor.DType;
 import dev.attend.tensor.Q8_0;
@@ -9,11 +10,19 @@ import java.util.Arrays;
 
 /**
  * The keys and values seen so far by a decoding model, {@code [B, Hkv, length, D]}, stored as F32, BF16
- * or Q8_0 (32-value blocks along D, so {@code D % 32 == 0}). Tokens are appended one or a few at a time;
- * storage grows by doubling. Each (batch, kv head) owns one contiguous run of rows, which is what
- * {@link Decode} streams through. Not thread-safe for concurrent appends.
+ * or Q8_0 (blocks of 32 along D, so Q8_0 needs {@code D % 32 == 0}). Tokens are appended one or a few at
+ * a time; storage grows by doubling. Not thread-safe for concurrent appends.
+ *
+ * <p>Layout, per (batch, kv head), chosen for {@link Decode}: keys are kept in tiles of {@link #TILE}
+ * tokens, dimension-major inside a tile ({@code [D][TILE]}), so one vector load holds one dimension of
+ * {@code TILE} keys and the scores of a tile come out as a vector with no horizontal sums; Q8_0 key
+ * scales are tiled the same way ({@code [D/32][TILE]}). Values are row-major ({@code [token][D]}) with
+ * Q8_0 scales {@code [token][D/32]}.
  */
 public final class KvCache {
+    /** Tokens per key tile: one vector of floats. */
+    public static final int TILE = Gemm.LANES;
+
     private final DType format;
     private final int batch, kvHeads, headDim;
     private int length, capacity;
@@ -71,46 +80,82 @@ public final class KvCache {
                     + Arrays.toString(v.shape()));
         }
         int t = (int) k.dim(2);
-        if ((long) length + t > Integer.MAX_VALUE / headDim) {
-            throw new IllegalArgumentException("k: cache would hold " + ((long) length + t) + " tokens, more than "
-                    + Integer.MAX_VALUE / headDim + " for head dim " + headDim);
+        long limit = (Integer.MAX_VALUE - 2L * TILE) / headDim;
+        if (length + (long) t > limit) {
+            throw new IllegalArgumentException("k: cache would hold " + (length + (long) t) + " tokens, more than "
+                    + limit + " for head dim " + headDim);
         }
-        if (length + t > capacity) grow(Math.max(length + t, (int) Math.min(Integer.MAX_VALUE / headDim, 2L * capacity)));
+        if (length + t > capacity) grow((int) Math.min(limit, Math.max(length + (long) t, 2L * capacity)));
         Tensor kc = k.contiguous(), vc = v.contiguous();
         float[] row = new float[headDim];
+        short[] half = format == DType.BF16 ? new short[headDim] : null;
+        byte[] quant = format == DType.Q8_0 ? new byte[headDim] : null;
+        float[] scale = format == DType.Q8_0 ? new float[headDim / Q8_0.BLOCK] : null;
         for (int bh = 0; bh < batch * kvHeads; bh++) {
             for (int i = 0; i < t; i++) {
                 long src = ((long) bh * t + i) * headDim;
-                int at = (length + i) * headDim;
+                int token = length + i;
                 kc.readRow(src, row, 0, headDim);
-                store(keys[bh], keyScales[bh], at, row);
+                storeKey(bh, token, row, half, quant, scale);
                 vc.readRow(src, row, 0, headDim);
-                store(values[bh], valueScales[bh], at, row);
+                storeValue(bh, token, row);
             }
         }
         length += t;
     }
 
-    private void store(Object dst, float[] scales, int at, float[] row) {
+    /** Index of key (token, dim) in the tiled key arrays; {@link #keyScaleIndex} likewise for Q8_0 scales. */
+    static int keyIndex(int token, int dim, int headDim) {
+        return ((token / TILE) * headDim + dim) * TILE + token % TILE;
+    }
+
+    static int keyScaleIndex(int token, int block, int headDim) {
+        return ((token / TILE) * (headDim / Q8_0.BLOCK) + block) * TILE + token % TILE;
+    }
+
+    private void storeKey(int bh, int token, float[] row, short[] half, byte[] quant, float[] scale) {
         switch (format) {
-            case F32 -> System.arraycopy(row, 0, (float[]) dst, at, headDim);
-            case BF16 -> Bf16.encode(row, 0, (short[]) dst, at, headDim);
-            case Q8_0 -> Q8_0.quantize(row, 0, (byte[]) dst, at, scales, at / Q8_0.BLOCK, headDim);
+            case F32 -> {
+                float[] dst = (float[]) keys[bh];
+                for (int x = 0; x < headDim; x++) dst[keyIndex(token, x, headDim)] = row[x];
+            }
+            case BF16 -> {
+                Bf16.encode(row, 0, half, 0, headDim);
+                short[] dst = (short[]) keys[bh];
+                for (int x = 0; x < headDim; x++) dst[keyIndex(token, x, headDim)] = half[x];
+            }
+            case Q8_0 -> {
+                Q8_0.quantize(row, 0, quant, 0, scale, 0, headDim);
+                byte[] dst = (byte[]) keys[bh];
+                for (int x = 0; x < headDim; x++) dst[keyIndex(token, x, headDim)] = quant[x];
+                for (int blk = 0; blk < scale.length; blk++) keyScales[bh][keyScaleIndex(token, blk, headDim)] = scale[blk];
+            }
             default -> throw new IllegalStateException("format " + format);
         }
     }
 
-    private void grow(int newCapacity) {
-        int n = newCapacity * headDim;
+    private void storeValue(int bh, int token, float[] row) {
+        int at = token * headDim;
+        switch (format) {
+            case F32 -> System.arraycopy(row, 0, (float[]) values[bh], at, headDim);
+            case BF16 -> Bf16.encode(row, 0, (short[]) values[bh], at, headDim);
+            case Q8_0 -> Q8_0.quantize(row, 0, (byte[]) values[bh], at, valueScales[bh], at / Q8_0.BLOCK, headDim);
+            default -> throw new IllegalStateException("format " + format);
+        }
+    }
+
+    private void grow(int tokens) {
+        int cap = (tokens + TILE - 1) / TILE * TILE;  // whole key tiles
+        int n = cap * headDim;
         for (int bh = 0; bh < batch * kvHeads; bh++) {
             keys[bh] = resize(keys[bh], n);
-            values[bh] = resize(values[bh], n);
+            values[bh] = resize(values[bh], n + TILE); // slack: a vector load at the end of the last row stays in bounds
             if (format == DType.Q8_0) {
                 keyScales[bh] = keyScales[bh] == null ? new float[n / Q8_0.BLOCK] : Arrays.copyOf(keyScales[bh], n / Q8_0.BLOCK);
                 valueScales[bh] = valueScales[bh] == null ? new float[n / Q8_0.BLOCK] : Arrays.copyOf(valueScales[bh], n / Q8_0.BLOCK);
             }
         }
-        capacity = newCapacity;
+        capacity = cap;
     }
 
     private Object resize(Object a, int n) {
@@ -122,7 +167,7 @@ public final class KvCache {
         };
     }
 
-    /** The stored keys or values as F32 {@code [B, Hkv, length, D]} (what attention over this cache sees). */
+    /** The stored keys or values as F32 {@code [B, Hkv, length, D]}: exactly what attention over this cache sees. */
     public Tensor dequantized(boolean ofKeys) {
         Tensor out = Tensor.zeros(batch, kvHeads, length, headDim);
         float[] row = new float[headDim];
@@ -135,15 +180,18 @@ public final class KvCache {
         return out;
     }
 
-    /** Row {@code i} of (b, h) = {@code bh} as floats. */
-    void readRow(boolean ofKeys, int bh, int i, float[] row) {
-        Object src = ofKeys ? keys[bh] : values[bh];
-        int at = i * headDim;
-        switch (format) {
-            case F32 -> System.arraycopy((float[]) src, at, row, 0, headDim);
-            case BF16 -> Bf16.decode((short[]) src, at, row, 0, headDim);
-            case Q8_0 -> Q8_0.dequantize((byte[]) src, at, ofKeys ? keyScales[bh] : valueScales[bh], at / Q8_0.BLOCK, row, 0, headDim);
-            default -> throw new IllegalStateException("format " + format);
+    private void readRow(boolean ofKeys, int bh, int token, float[] row) {
+        for (int x = 0; x < headDim; x++) {
+            int at = ofKeys ? keyIndex(token, x, headDim) : token * headDim + x;
+            Object src = ofKeys ? keys[bh] : values[bh];
+            row[x] = switch (format) {
+                case F32 -> ((float[]) src)[at];
+                case BF16 -> Bf16.toFloat(((short[]) src)[at]);
+                case Q8_0 -> ((byte[]) src)[at] * (ofKeys
+                        ? keyScales[bh][keyScaleIndex(token, x / Q8_0.BLOCK, headDim)]
+                        : valueScales[bh][(token * headDim + x) / Q8_0.BLOCK]);
+                default -> throw new IllegalStateException("format " + format);
+            };
         }
     }
 
