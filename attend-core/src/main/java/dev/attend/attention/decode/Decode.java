@@ -5,8 +5,8 @@ import dev.attend.attention.LseMerge;
 import dev.attend.simd.Gemm;
 import dev.attend.simd.Parallel;
 import dev.attend.simd.VMath;
-import dev.attend.tensor.Q8_0;
 import dev.attend.tensor.DType;
+import dev.attend.tensor.Q8_0;
 import dev.attend.tensor.Tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -32,7 +32,8 @@ import static dev.attend.simd.Gemm.LANES;
  * {@link KvCache#bytesRead()} bytes.
  */
 public final class Decode {
-    static final int CHUNK = 1024;
+    static final int CHUNK = 2048;   // keys per work item, a multiple of TILE
+    private static final int TILE = KvCache.TILE;
     private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(LANES * 16));
     private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Byte> QUARTER = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
@@ -132,18 +133,15 @@ public final class Decode {
 
         /** Keys {@code [k0, k1)}; query row r (position {@code first + r % lq}) sees keys up to its position. */
         void run(int bh, int k0, int k1, int first, int lq, float[] o, float[] lse) {
-            int nk = k1 - k0, cols = (nk + KvCache.TILE - 1) / KvCache.TILE * KvCache.TILE;
+            int nk = k1 - k0, tiles = (nk + TILE - 1) / TILE, cols = tiles * TILE, tile0 = k0 / TILE;
             Object keys = cache.keys(bh), values = cache.values(bh);
             float[] kScales = cache.keyScales(bh), vScales = cache.valueScales(bh);
             for (int rb = 0; rb < paddedRows; rb += 4) {
-                for (int t = 0; t < cols; t += KvCache.TILE) {
-                    int tileBase = (k0 + t) / KvCache.TILE * d * KvCache.TILE;
-                    switch (cache.format()) {
-                        case F32 -> scoresF32((float[]) keys, tileBase, rb, t);
-                        case BF16 -> scoresBf16((short[]) keys, tileBase, rb, t);
-                        case Q8_0 -> scoresQ8((byte[]) keys, kScales, tileBase, (k0 + t) / KvCache.TILE, rb, t);
-                        default -> throw new IllegalStateException("format " + cache.format());
-                    }
+                switch (cache.format()) {
+                    case F32 -> scoresF32((float[]) keys, tile0, tiles, rb);
+                    case BF16 -> scoresBf16((short[]) keys, tile0, tiles, rb);
+                    case Q8_0 -> scoresQ8((byte[]) keys, kScales, tile0, tiles, rb);
+                    default -> throw new IllegalStateException("format " + cache.format());
                 }
             }
             for (int r = 0; r < rows; r++) {
@@ -151,139 +149,252 @@ public final class Decode {
                 Arrays.fill(s, r * CHUNK + Math.max(visible, 0), r * CHUNK + cols, Float.NEGATIVE_INFINITY);
                 lse[r] = softmaxRow(r * CHUNK, cols);
             }
-            // Values in blocks of TILE rows (a few KB that stay in L1 while every column slice of them is used).
-            Arrays.fill(o, 0f);
             for (int rb = 0; rb < paddedRows; rb += 4) {
-                for (int j0 = 0; j0 < nk; j0 += KvCache.TILE) {
-                    int j1 = Math.min(nk, j0 + KvCache.TILE);
-                    for (int x = 0; x + LANES <= dp; x += LANES) {
-                        switch (cache.format()) {
-                            case F32 -> valuesF32((float[]) values, k0, j0, j1, rb, x, o);
-                            case BF16 -> valuesBf16((short[]) values, k0, j0, j1, rb, x, o);
-                            case Q8_0 -> valuesQ8((byte[]) values, vScales, k0, j0, j1, rb, x, o);
-                            default -> throw new IllegalStateException("format " + cache.format());
-                        }
-                    }
+                switch (cache.format()) {
+                    case F32 -> valuesF32((float[]) values, tile0, tiles, rb, o);
+                    case BF16 -> valuesBf16((short[]) values, tile0, tiles, rb, o);
+                    case Q8_0 -> valuesQ8((byte[]) values, vScales, tile0, tiles, rb, o);
+                    default -> throw new IllegalStateException("format " + cache.format());
                 }
             }
         }
 
-        // ---- scores of one key tile for query rows rb..rb+3: s[r][col..col+TILE) = q_r . k_j
+        // Scores s[r][t*TILE ..+TILE) = q_r . k for query rows rb..rb+3 over key tiles, read front to back.
+        // Two accumulators per row (even and odd dimensions) keep eight FMA chains, and so enough loads, in flight.
 
-        private void scoresF32(float[] k, int base, int rb, int col) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        private void scoresF32(float[] k, int tile0, int tiles, int rb) {
             int q0 = rb * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
-            for (int x = 0; x < d; x++) {
-                FloatVector kv = FloatVector.fromArray(F, k, base + x * LANES);
-                a0 = kv.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
-                a1 = kv.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
-                a2 = kv.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
-                a3 = kv.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
+            for (int t = 0; t < tiles; t++) {
+                int base = (tile0 + t) * d * TILE;
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                int x = 0;
+                for (; x + 1 < d; x += 2) {
+                    FloatVector k0 = FloatVector.fromArray(F, k, base + x * TILE);
+                    FloatVector k1 = FloatVector.fromArray(F, k, base + (x + 1) * TILE);
+                    a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
+                    a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
+                    a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
+                    a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
+                    b0 = k1.fma(FloatVector.broadcast(F, q[q0 + x + 1]), b0);
+                    b1 = k1.fma(FloatVector.broadcast(F, q[q1 + x + 1]), b1);
+                    b2 = k1.fma(FloatVector.broadcast(F, q[q2 + x + 1]), b2);
+                    b3 = k1.fma(FloatVector.broadcast(F, q[q3 + x + 1]), b3);
+                }
+                if (x < d) {
+                    FloatVector k0 = FloatVector.fromArray(F, k, base + x * TILE);
+                    a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
+                    a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
+                    a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
+                    a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
+                }
+                int col = t * TILE;
+                a0.add(b0).intoArray(s, rb * CHUNK + col);
+                a1.add(b1).intoArray(s, (rb + 1) * CHUNK + col);
+                a2.add(b2).intoArray(s, (rb + 2) * CHUNK + col);
+                a3.add(b3).intoArray(s, (rb + 3) * CHUNK + col);
             }
-            a0.intoArray(s, rb * CHUNK + col);
-            a1.intoArray(s, (rb + 1) * CHUNK + col);
-            a2.intoArray(s, (rb + 2) * CHUNK + col);
-            a3.intoArray(s, (rb + 3) * CHUNK + col);
         }
 
-        private void scoresBf16(short[] k, int base, int rb, int col) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        private void scoresBf16(short[] k, int tile0, int tiles, int rb) {
             int q0 = rb * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
-            for (int x = 0; x < d; x++) {
-                FloatVector kv = ((IntVector) ShortVector.fromArray(HALF, k, base + x * LANES)
-                        .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                a0 = kv.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
-                a1 = kv.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
-                a2 = kv.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
-                a3 = kv.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
+            for (int t = 0; t < tiles; t++) {
+                int base = (tile0 + t) * d * TILE;
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                int x = 0;
+                for (; x + 1 < d; x += 2) {
+                    FloatVector k0 = ((IntVector) ShortVector.fromArray(HALF, k, base + x * TILE)
+                            .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    FloatVector k1 = ((IntVector) ShortVector.fromArray(HALF, k, base + (x + 1) * TILE)
+                            .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
+                    a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
+                    a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
+                    a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
+                    b0 = k1.fma(FloatVector.broadcast(F, q[q0 + x + 1]), b0);
+                    b1 = k1.fma(FloatVector.broadcast(F, q[q1 + x + 1]), b1);
+                    b2 = k1.fma(FloatVector.broadcast(F, q[q2 + x + 1]), b2);
+                    b3 = k1.fma(FloatVector.broadcast(F, q[q3 + x + 1]), b3);
+                }
+                if (x < d) {
+                    FloatVector k0 = ((IntVector) ShortVector.fromArray(HALF, k, base + x * TILE)
+                            .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                    a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
+                    a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
+                    a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
+                    a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
+                }
+                int col = t * TILE;
+                a0.add(b0).intoArray(s, rb * CHUNK + col);
+                a1.add(b1).intoArray(s, (rb + 1) * CHUNK + col);
+                a2.add(b2).intoArray(s, (rb + 2) * CHUNK + col);
+                a3.add(b3).intoArray(s, (rb + 3) * CHUNK + col);
             }
-            a0.intoArray(s, rb * CHUNK + col);
-            a1.intoArray(s, (rb + 1) * CHUNK + col);
-            a2.intoArray(s, (rb + 2) * CHUNK + col);
-            a3.intoArray(s, (rb + 3) * CHUNK + col);
         }
 
-        /** Q8_0: integer-valued products summed per 32-dim block, then scaled by the block's per-key scales. */
-        private void scoresQ8(byte[] k, float[] scales, int base, int tile, int rb, int col) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        /**
+         * Q8_0: integer-valued products summed per 32-dim block, then scaled by the block's per-key scales.
+         * Two tiles per pass, so each broadcast query value feeds two FMAs (an odd last tile pairs with itself).
+         */
+        private void scoresQ8(byte[] k, float[] scales, int tile0, int tiles, int rb) {
             int q0 = rb * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
             int blocks = d / Q8_0.BLOCK;
-            for (int blk = 0; blk < blocks; blk++) {
-                FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
-                for (int x = blk * Q8_0.BLOCK; x < (blk + 1) * Q8_0.BLOCK; x++) {
-                    FloatVector kv = (FloatVector) ByteVector.fromArray(QUARTER, k, base + x * LANES)
-                            .convertShape(VectorOperators.B2F, F, 0);
-                    b0 = kv.fma(FloatVector.broadcast(F, q[q0 + x]), b0);
-                    b1 = kv.fma(FloatVector.broadcast(F, q[q1 + x]), b1);
-                    b2 = kv.fma(FloatVector.broadcast(F, q[q2 + x]), b2);
-                    b3 = kv.fma(FloatVector.broadcast(F, q[q3 + x]), b3);
+            for (int t = 0; t < tiles; t += 2) {
+                int u = Math.min(t + 1, tiles - 1);
+                int baseT = (tile0 + t) * d * TILE, baseU = (tile0 + u) * d * TILE;
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+                for (int blk = 0; blk < blocks; blk++) {
+                    FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, g0 = c0, g1 = c0, g2 = c0, g3 = c0;
+                    for (int x = blk * Q8_0.BLOCK; x < (blk + 1) * Q8_0.BLOCK; x++) {
+                        FloatVector kt = (FloatVector) ByteVector.fromArray(QUARTER, k, baseT + x * TILE)
+                                .convertShape(VectorOperators.B2F, F, 0);
+                        FloatVector ku = (FloatVector) ByteVector.fromArray(QUARTER, k, baseU + x * TILE)
+                                .convertShape(VectorOperators.B2F, F, 0);
+                        FloatVector w = FloatVector.broadcast(F, q[q0 + x]);
+                        c0 = kt.fma(w, c0);
+                        g0 = ku.fma(w, g0);
+                        w = FloatVector.broadcast(F, q[q1 + x]);
+                        c1 = kt.fma(w, c1);
+                        g1 = ku.fma(w, g1);
+                        w = FloatVector.broadcast(F, q[q2 + x]);
+                        c2 = kt.fma(w, c2);
+                        g2 = ku.fma(w, g2);
+                        w = FloatVector.broadcast(F, q[q3 + x]);
+                        c3 = kt.fma(w, c3);
+                        g3 = ku.fma(w, g3);
+                    }
+                    FloatVector st = FloatVector.fromArray(F, scales, ((tile0 + t) * blocks + blk) * TILE);
+                    FloatVector su = FloatVector.fromArray(F, scales, ((tile0 + u) * blocks + blk) * TILE);
+                    a0 = c0.fma(st, a0);
+                    a1 = c1.fma(st, a1);
+                    a2 = c2.fma(st, a2);
+                    a3 = c3.fma(st, a3);
+                    e0 = g0.fma(su, e0);
+                    e1 = g1.fma(su, e1);
+                    e2 = g2.fma(su, e2);
+                    e3 = g3.fma(su, e3);
                 }
-                FloatVector sc = FloatVector.fromArray(F, scales, (tile * blocks + blk) * LANES);
-                a0 = b0.fma(sc, a0);
-                a1 = b1.fma(sc, a1);
-                a2 = b2.fma(sc, a2);
-                a3 = b3.fma(sc, a3);
+                int ct = t * TILE, cu = u * TILE;
+                a0.intoArray(s, rb * CHUNK + ct);
+                a1.intoArray(s, (rb + 1) * CHUNK + ct);
+                a2.intoArray(s, (rb + 2) * CHUNK + ct);
+                a3.intoArray(s, (rb + 3) * CHUNK + ct);
+                e0.intoArray(s, rb * CHUNK + cu);
+                e1.intoArray(s, (rb + 1) * CHUNK + cu);
+                e2.intoArray(s, (rb + 2) * CHUNK + cu);
+                e3.intoArray(s, (rb + 3) * CHUNK + cu);
             }
-            a0.intoArray(s, rb * CHUNK + col);
-            a1.intoArray(s, (rb + 1) * CHUNK + col);
-            a2.intoArray(s, (rb + 2) * CHUNK + col);
-            a3.intoArray(s, (rb + 3) * CHUNK + col);
         }
 
-        // ---- o[r][x..x+LANES) += sum_{j0 <= j < j1} p[r][j] v_j[x..x+LANES) for rows rb..rb+3
+        // Outputs o[r][x..x+LANES) = sum_j p[r][j] v_j[x..x+LANES) for rows rb..rb+3, tile after tile and slice
+        // after slice of the dims: the cache is read front to back. Even and odd tokens feed separate
+        // accumulators (eight chains).
 
-        private void valuesF32(float[] v, int k0, int j0, int j1, int rb, int x, float[] o) {
-            FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x),
-                    a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
-            int p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
-            for (int j = j0; j < j1; j++) {
-                FloatVector vv = FloatVector.fromArray(F, v, (k0 + j) * d + x);
-                a0 = vv.fma(FloatVector.broadcast(F, s[p0 + j]), a0);
-                a1 = vv.fma(FloatVector.broadcast(F, s[p1 + j]), a1);
-                a2 = vv.fma(FloatVector.broadcast(F, s[p2 + j]), a2);
-                a3 = vv.fma(FloatVector.broadcast(F, s[p3 + j]), a3);
+        private void valuesF32(float[] v, int tile0, int tiles, int rb, float[] o) {
+            int slices = dp / LANES, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
+            Arrays.fill(o, rb * dp, (rb + 4) * dp, 0f);
+            for (int t = 0; t < tiles; t++) {
+                for (int xs = 0; xs < slices; xs++) {
+                    int x = xs * LANES;
+                    FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x);
+                    FloatVector a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
+                    FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+                    int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = t * TILE;
+                    for (int j = 0; j < TILE; j += 2) {
+                        FloatVector v0 = FloatVector.fromArray(F, v, base + j * LANES);
+                        FloatVector v1 = FloatVector.fromArray(F, v, base + (j + 1) * LANES);
+                        a0 = v0.fma(FloatVector.broadcast(F, s[p0 + j0 + j]), a0);
+                        a1 = v0.fma(FloatVector.broadcast(F, s[p1 + j0 + j]), a1);
+                        a2 = v0.fma(FloatVector.broadcast(F, s[p2 + j0 + j]), a2);
+                        a3 = v0.fma(FloatVector.broadcast(F, s[p3 + j0 + j]), a3);
+                        b0 = v1.fma(FloatVector.broadcast(F, s[p0 + j0 + j + 1]), b0);
+                        b1 = v1.fma(FloatVector.broadcast(F, s[p1 + j0 + j + 1]), b1);
+                        b2 = v1.fma(FloatVector.broadcast(F, s[p2 + j0 + j + 1]), b2);
+                        b3 = v1.fma(FloatVector.broadcast(F, s[p3 + j0 + j + 1]), b3);
+                    }
+                    a0.add(b0).intoArray(o, rb * dp + x);
+                    a1.add(b1).intoArray(o, (rb + 1) * dp + x);
+                    a2.add(b2).intoArray(o, (rb + 2) * dp + x);
+                    a3.add(b3).intoArray(o, (rb + 3) * dp + x);
+                }
             }
-            a0.intoArray(o, rb * dp + x);
-            a1.intoArray(o, (rb + 1) * dp + x);
-            a2.intoArray(o, (rb + 2) * dp + x);
-            a3.intoArray(o, (rb + 3) * dp + x);
         }
 
-        private void valuesBf16(short[] v, int k0, int j0, int j1, int rb, int x, float[] o) {
-            FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x),
-                    a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
-            int p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
-            for (int j = j0; j < j1; j++) {
-                FloatVector vv = ((IntVector) ShortVector.fromArray(HALF, v, (k0 + j) * d + x)
-                        .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                a0 = vv.fma(FloatVector.broadcast(F, s[p0 + j]), a0);
-                a1 = vv.fma(FloatVector.broadcast(F, s[p1 + j]), a1);
-                a2 = vv.fma(FloatVector.broadcast(F, s[p2 + j]), a2);
-                a3 = vv.fma(FloatVector.broadcast(F, s[p3 + j]), a3);
+        private void valuesBf16(short[] v, int tile0, int tiles, int rb, float[] o) {
+            int slices = dp / LANES, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
+            Arrays.fill(o, rb * dp, (rb + 4) * dp, 0f);
+            for (int t = 0; t < tiles; t++) {
+                for (int xs = 0; xs < slices; xs++) {
+                    int x = xs * LANES;
+                    FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x);
+                    FloatVector a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
+                    FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+                    int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = t * TILE;
+                    for (int j = 0; j < TILE; j += 2) {
+                        FloatVector v0 = ((IntVector) ShortVector.fromArray(HALF, v, base + j * LANES)
+                                .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                        FloatVector v1 = ((IntVector) ShortVector.fromArray(HALF, v, base + (j + 1) * LANES)
+                                .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                        a0 = v0.fma(FloatVector.broadcast(F, s[p0 + j0 + j]), a0);
+                        a1 = v0.fma(FloatVector.broadcast(F, s[p1 + j0 + j]), a1);
+                        a2 = v0.fma(FloatVector.broadcast(F, s[p2 + j0 + j]), a2);
+                        a3 = v0.fma(FloatVector.broadcast(F, s[p3 + j0 + j]), a3);
+                        b0 = v1.fma(FloatVector.broadcast(F, s[p0 + j0 + j + 1]), b0);
+                        b1 = v1.fma(FloatVector.broadcast(F, s[p1 + j0 + j + 1]), b1);
+                        b2 = v1.fma(FloatVector.broadcast(F, s[p2 + j0 + j + 1]), b2);
+                        b3 = v1.fma(FloatVector.broadcast(F, s[p3 + j0 + j + 1]), b3);
+                    }
+                    a0.add(b0).intoArray(o, rb * dp + x);
+                    a1.add(b1).intoArray(o, (rb + 1) * dp + x);
+                    a2.add(b2).intoArray(o, (rb + 2) * dp + x);
+                    a3.add(b3).intoArray(o, (rb + 3) * dp + x);
+                }
             }
-            a0.intoArray(o, rb * dp + x);
-            a1.intoArray(o, (rb + 1) * dp + x);
-            a2.intoArray(o, (rb + 2) * dp + x);
-            a3.intoArray(o, (rb + 3) * dp + x);
         }
 
-        private void valuesQ8(byte[] v, float[] scales, int k0, int j0, int j1, int rb, int x, float[] o) {
-            FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x),
-                    a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
-            int p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
-            for (int j = j0; j < j1; j++) {
-                int at = (k0 + j) * d + x;
-                FloatVector vv = ((FloatVector) ByteVector.fromArray(QUARTER, v, at).convertShape(VectorOperators.B2F, F, 0))
-                        .mul(scales[at / Q8_0.BLOCK]);
-                a0 = vv.fma(FloatVector.broadcast(F, s[p0 + j]), a0);
-                a1 = vv.fma(FloatVector.broadcast(F, s[p1 + j]), a1);
-                a2 = vv.fma(FloatVector.broadcast(F, s[p2 + j]), a2);
-                a3 = vv.fma(FloatVector.broadcast(F, s[p3 + j]), a3);
+        /**
+         * Q8_0 values: each token's block scale is folded into its probability; two slices of the dims (the
+         * same 32-dim block, hence the same scale) per pass, so each scaled probability feeds two FMAs.
+         */
+        private void valuesQ8(byte[] v, float[] scales, int tile0, int tiles, int rb, float[] o) {
+            int slices = dp / LANES, blocks = d / Q8_0.BLOCK, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
+            Arrays.fill(o, rb * dp, (rb + 4) * dp, 0f);
+            for (int t = 0; t < tiles; t++) {
+                for (int xs = 0; xs < slices; xs += 2) {
+                    int x = xs * LANES, y = x + LANES, sc = ((tile0 + t) * blocks + x / Q8_0.BLOCK) * TILE;
+                    FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x);
+                    FloatVector a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
+                    FloatVector b0 = FloatVector.fromArray(F, o, rb * dp + y), b1 = FloatVector.fromArray(F, o, (rb + 1) * dp + y);
+                    FloatVector b2 = FloatVector.fromArray(F, o, (rb + 2) * dp + y), b3 = FloatVector.fromArray(F, o, (rb + 3) * dp + y);
+                    int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = t * TILE;
+                    for (int j = 0; j < TILE; j++) {
+                        FloatVector vx = (FloatVector) ByteVector.fromArray(QUARTER, v, base + j * LANES)
+                                .convertShape(VectorOperators.B2F, F, 0);
+                        FloatVector vy = (FloatVector) ByteVector.fromArray(QUARTER, v, base + (TILE + j) * LANES)
+                                .convertShape(VectorOperators.B2F, F, 0);
+                        float w = scales[sc + j];
+                        FloatVector p = FloatVector.broadcast(F, s[p0 + j0 + j] * w);
+                        a0 = vx.fma(p, a0);
+                        b0 = vy.fma(p, b0);
+                        p = FloatVector.broadcast(F, s[p1 + j0 + j] * w);
+                        a1 = vx.fma(p, a1);
+                        b1 = vy.fma(p, b1);
+                        p = FloatVector.broadcast(F, s[p2 + j0 + j] * w);
+                        a2 = vx.fma(p, a2);
+                        b2 = vy.fma(p, b2);
+                        p = FloatVector.broadcast(F, s[p3 + j0 + j] * w);
+                        a3 = vx.fma(p, a3);
+                        b3 = vy.fma(p, b3);
+                    }
+                    a0.intoArray(o, rb * dp + x);
+                    a1.intoArray(o, (rb + 1) * dp + x);
+                    a2.intoArray(o, (rb + 2) * dp + x);
+                    a3.intoArray(o, (rb + 3) * dp + x);
+                    b0.intoArray(o, rb * dp + y);
+                    b1.intoArray(o, (rb + 1) * dp + y);
+                    b2.intoArray(o, (rb + 2) * dp + y);
+                    b3.intoArray(o, (rb + 3) * dp + y);
+                }
             }
-            a0.intoArray(o, rb * dp + x);
-            a1.intoArray(o, (rb + 1) * dp + x);
-            a2.intoArray(o, (rb + 2) * dp + x);
-            a3.intoArray(o, (rb + 3) * dp + x);
         }
 
         /** In place: s = exp(s - max) / sum over a row of the chunk; returns the row's LSE. */

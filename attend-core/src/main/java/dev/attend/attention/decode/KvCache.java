@@ -13,11 +13,13 @@ import java.util.Arrays;
  * or Q8_0 (blocks of 32 along D, so Q8_0 needs {@code D % 32 == 0}). Tokens are appended one or a few at
  * a time; storage grows by doubling. Not thread-safe for concurrent appends.
  *
- * <p>Layout, per (batch, kv head), chosen for {@link Decode}: keys are kept in tiles of {@link #TILE}
- * tokens, dimension-major inside a tile ({@code [D][TILE]}), so one vector load holds one dimension of
- * {@code TILE} keys and the scores of a tile come out as a vector with no horizontal sums; Q8_0 key
- * scales are tiled the same way ({@code [D/32][TILE]}). Values are row-major ({@code [token][D]}) with
- * Q8_0 scales {@code [token][D/32]}.
+ * <p>Layout, per (batch, kv head), chosen so that {@link Decode} streams memory front to back: both
+ * sides are kept in tiles of {@link #TILE} tokens. Keys are dimension-major inside a tile
+ * ({@code [D][TILE]}): one vector load holds one dimension of {@code TILE} keys, and the scores of a
+ * tile come out as a vector with no horizontal sums. Values are sliced by vectors of dimensions
+ * ({@code [D/LANES][TILE][LANES]}, D padded to whole vectors): the slice of every token that one output
+ * vector needs is contiguous. Q8_0 scales (one per token and 32 dimensions) are tiled {@code [D/32][TILE]}
+ * on both sides.
  */
 public final class KvCache {
     /** Tokens per key tile: one vector of floats. */
@@ -96,52 +98,51 @@ public final class KvCache {
                 long src = ((long) bh * t + i) * headDim;
                 int token = length + i;
                 kc.readRow(src, row, 0, headDim);
-                storeKey(bh, token, row, half, quant, scale);
+                store(keys[bh], keyScales[bh], token, row, half, quant, scale, true);
                 vc.readRow(src, row, 0, headDim);
-                storeValue(bh, token, row);
+                store(values[bh], valueScales[bh], token, row, half, quant, scale, false);
             }
         }
         length += t;
     }
 
-    /** Index of key (token, dim) in the tiled key arrays; {@link #keyScaleIndex} likewise for Q8_0 scales. */
+    /** Index of key (token, dim) in the tiled key arrays; {@link #valueIndex} and {@link #scaleIndex} likewise. */
     static int keyIndex(int token, int dim, int headDim) {
         return ((token / TILE) * headDim + dim) * TILE + token % TILE;
     }
 
-    static int keyScaleIndex(int token, int block, int headDim) {
+    /** Index of value (token, dim): tile, then vector slice of the dims, then token, then lane. */
+    static int valueIndex(int token, int dim, int headDim) {
+        return (((token / TILE) * (Gemm.pad(headDim) / Gemm.LANES) + dim / Gemm.LANES) * TILE + token % TILE)
+                * Gemm.LANES + dim % Gemm.LANES;
+    }
+
+    /** Index of the Q8_0 scale of (token, 32-dim block), for keys and values alike. */
+    static int scaleIndex(int token, int block, int headDim) {
         return ((token / TILE) * (headDim / Q8_0.BLOCK) + block) * TILE + token % TILE;
     }
 
-    private void storeKey(int bh, int token, float[] row, short[] half, byte[] quant, float[] scale) {
+    private void store(Object dst, float[] scales, int token, float[] row, short[] half, byte[] quant, float[] scale,
+                       boolean isKey) {
         switch (format) {
             case F32 -> {
-                float[] dst = (float[]) keys[bh];
-                for (int x = 0; x < headDim; x++) dst[keyIndex(token, x, headDim)] = row[x];
+                for (int x = 0; x < headDim; x++) ((float[]) dst)[index(isKey, token, x)] = row[x];
             }
             case BF16 -> {
                 Bf16.encode(row, 0, half, 0, headDim);
-                short[] dst = (short[]) keys[bh];
-                for (int x = 0; x < headDim; x++) dst[keyIndex(token, x, headDim)] = half[x];
+                for (int x = 0; x < headDim; x++) ((short[]) dst)[index(isKey, token, x)] = half[x];
             }
             case Q8_0 -> {
                 Q8_0.quantize(row, 0, quant, 0, scale, 0, headDim);
-                byte[] dst = (byte[]) keys[bh];
-                for (int x = 0; x < headDim; x++) dst[keyIndex(token, x, headDim)] = quant[x];
-                for (int blk = 0; blk < scale.length; blk++) keyScales[bh][keyScaleIndex(token, blk, headDim)] = scale[blk];
+                for (int x = 0; x < headDim; x++) ((byte[]) dst)[index(isKey, token, x)] = quant[x];
+                for (int blk = 0; blk < scale.length; blk++) scales[scaleIndex(token, blk, headDim)] = scale[blk];
             }
             default -> throw new IllegalStateException("format " + format);
         }
     }
 
-    private void storeValue(int bh, int token, float[] row) {
-        int at = token * headDim;
-        switch (format) {
-            case F32 -> System.arraycopy(row, 0, (float[]) values[bh], at, headDim);
-            case BF16 -> Bf16.encode(row, 0, (short[]) values[bh], at, headDim);
-            case Q8_0 -> Q8_0.quantize(row, 0, (byte[]) values[bh], at, valueScales[bh], at / Q8_0.BLOCK, headDim);
-            default -> throw new IllegalStateException("format " + format);
-        }
+    private int index(boolean isKey, int token, int dim) {
+        return isKey ? keyIndex(token, dim, headDim) : valueIndex(token, dim, headDim);
     }
 
     private void grow(int tokens) {
@@ -149,7 +150,7 @@ public final class KvCache {
         int n = cap * headDim;
         for (int bh = 0; bh < batch * kvHeads; bh++) {
             keys[bh] = resize(keys[bh], n);
-            values[bh] = resize(values[bh], n + TILE); // slack: a vector load at the end of the last row stays in bounds
+            values[bh] = resize(values[bh], cap * Gemm.pad(headDim));
             if (format == DType.Q8_0) {
                 keyScales[bh] = keyScales[bh] == null ? new float[n / Q8_0.BLOCK] : Arrays.copyOf(keyScales[bh], n / Q8_0.BLOCK);
                 valueScales[bh] = valueScales[bh] == null ? new float[n / Q8_0.BLOCK] : Arrays.copyOf(valueScales[bh], n / Q8_0.BLOCK);
@@ -182,14 +183,12 @@ public final class KvCache {
 
     private void readRow(boolean ofKeys, int bh, int token, float[] row) {
         for (int x = 0; x < headDim; x++) {
-            int at = ofKeys ? keyIndex(token, x, headDim) : token * headDim + x;
+            int at = index(ofKeys, token, x);
             Object src = ofKeys ? keys[bh] : values[bh];
             row[x] = switch (format) {
                 case F32 -> ((float[]) src)[at];
                 case BF16 -> Bf16.toFloat(((short[]) src)[at]);
-                case Q8_0 -> ((byte[]) src)[at] * (ofKeys
-                        ? keyScales[bh][keyScaleIndex(token, x / Q8_0.BLOCK, headDim)]
-                        : valueScales[bh][(token * headDim + x) / Q8_0.BLOCK]);
+                case Q8_0 -> ((byte[]) src)[at] * (ofKeys ? keyScales[bh] : valueScales[bh])[scaleIndex(token, x / Q8_0.BLOCK, headDim)];
                 default -> throw new IllegalStateException("format " + format);
             };
         }
