@@ -55,8 +55,7 @@ public final class BenchSuite {
         int peerLen = quick ? 1024 : 2048;
         int cache = quick ? 16 * 1024 : 64 * 1024;
         for (int l : lengths) cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "causal", dims(l)));
-        if (!quick) cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "causal", dims(peerLen)));
-        cases.add(ScalarAttention.benchCase(BenchCase.Pass.FORWARD, dims(peerLen)));
+        cases.add(ScalarAttention.benchCase(BenchCase.Pass.FORWARD, dims(peerLen)));  // same workload as flash at peerLen
         cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "full", dims(quick ? 2048 : 4096)));
         cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "sliding:1024", dims(longest)));
         int doc = longest / 4;
