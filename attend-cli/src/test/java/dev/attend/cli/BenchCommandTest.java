@@ -49,8 +49,10 @@ class BenchCommandTest {
     void listAndFilterNeedNoMeasurement() {
         MainTest.Run r = MainTest.run("bench", "--list", "--quick", "--filter", "DECODE");
         assertEquals(0, r.code(), r.err());
-        assertEquals(1, r.out().lines().count(), r.out());
+        // one decode case per KV format, plus the scalar peer
+        assertEquals(4, r.out().lines().count(), r.out());
         assertTrue(r.out().contains("scalar causal-br decode"), r.out());
+        assertTrue(r.out().contains("decode-q8_0 causal-br decode"), r.out());
         MainTest.Run none = MainTest.run("bench", "--list", "--filter", "no-such-case");
         assertEquals(Main.EXIT_FAILURE, none.code());
         assertEquals(1, none.errLines(), none.err());
