@@ -100,7 +100,8 @@ public final class Decode {
 
     /**
      * One worker's buffers: the group's queries (pre-scaled, rows padded to a multiple of 4 with zeros),
-     * the scores of one chunk, one output block. Kernels are split by storage format; each handles four
+     * the scores of one chunk. One pair of kernels serves F32 and BF16 (widened in registers);
+     * Q8_0 has its own, which fold the block scales in. Each kernel handles four
      * query rows at a time so every key and value vector loaded feeds four FMAs. No vector crosses a method
      * boundary: C2 would box it if the call were not inlined.
      */
@@ -134,14 +135,16 @@ public final class Decode {
         /** Keys {@code [k0, k1)}; query row r (position {@code first + r % lq}) sees keys up to its position. */
         void run(int bh, int k0, int k1, int first, int lq, float[] o, float[] lse) {
             int nk = k1 - k0, tiles = (nk + TILE - 1) / TILE, cols = tiles * TILE, tile0 = k0 / TILE;
+            int kTileSize = d * TILE, vTileSize = dp * TILE;
             Object keys = cache.keys(bh), values = cache.values(bh);
-            float[] kScales = cache.keyScales(bh), vScales = cache.valueScales(bh);
-            for (int rb = 0; rb < paddedRows; rb += 4) {
-                switch (cache.format()) {
-                    case F32 -> scoresF32((float[]) keys, tile0, tiles, rb);
-                    case BF16 -> scoresBf16((short[]) keys, tile0, tiles, rb);
-                    case Q8_0 -> scoresQ8((byte[]) keys, kScales, tile0, tiles, rb);
-                    default -> throw new IllegalStateException("format " + cache.format());
+            DType format = cache.format();
+            if (format == DType.Q8_0) {
+                for (int rb = 0; rb < paddedRows; rb += 4) scoresQ8((byte[]) keys, cache.keyScales(bh), tile0, tiles, rb);
+            } else {
+                float[] kf = format == DType.F32 ? (float[]) keys : null;
+                short[] kh = format == DType.BF16 ? (short[]) keys : null;
+                for (int t = 0; t < tiles; t++) {
+                    for (int rb = 0; rb < paddedRows; rb += 4) scores(kf, kh, (tile0 + t) * kTileSize, rb, t * TILE);
                 }
             }
             for (int r = 0; r < rows; r++) {
@@ -149,86 +152,57 @@ public final class Decode {
                 Arrays.fill(s, r * CHUNK + Math.max(visible, 0), r * CHUNK + cols, Float.NEGATIVE_INFINITY);
                 lse[r] = softmaxRow(r * CHUNK, cols);
             }
-            for (int rb = 0; rb < paddedRows; rb += 4) {
-                switch (cache.format()) {
-                    case F32 -> valuesF32((float[]) values, tile0, tiles, rb, o);
-                    case BF16 -> valuesBf16((short[]) values, tile0, tiles, rb, o);
-                    case Q8_0 -> valuesQ8((byte[]) values, vScales, tile0, tiles, rb, o);
-                    default -> throw new IllegalStateException("format " + cache.format());
+            Arrays.fill(o, 0f);
+            if (format == DType.Q8_0) {
+                for (int rb = 0; rb < paddedRows; rb += 4) valuesQ8((byte[]) values, cache.valueScales(bh), tile0, tiles, rb, o);
+            } else {
+                float[] vf = format == DType.F32 ? (float[]) values : null;
+                short[] vh = format == DType.BF16 ? (short[]) values : null;
+                for (int t = 0; t < tiles; t++) {
+                    for (int rb = 0; rb < paddedRows; rb += 4) values(vf, vh, (tile0 + t) * vTileSize, rb, t * TILE, o);
                 }
             }
         }
 
-        // Scores s[r][t*TILE ..+TILE) = q_r . k for query rows rb..rb+3 over key tiles, read front to back.
-        // Two accumulators per row (even and odd dimensions) keep eight FMA chains, and so enough loads, in flight.
-
-        private void scoresF32(float[] k, int tile0, int tiles, int rb) {
+        /**
+         * Scores of one key tile (dimension-major at {@code base}, F32 in {@code kf} or else BF16 in {@code kh})
+         * for query rows rb..rb+3: {@code s[r][col..col+TILE) = q_r . k}. Two accumulators per row (even and odd
+         * dimensions) keep eight FMA chains, and so enough loads, in flight. The format test is loop-invariant:
+         * C2 unswitches it, one loop per format.
+         */
+        private void scores(float[] kf, short[] kh, int base, int rb, int col) {
             int q0 = rb * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
-            for (int t = 0; t < tiles; t++) {
-                int base = (tile0 + t) * d * TILE;
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                int x = 0;
-                for (; x + 1 < d; x += 2) {
-                    FloatVector k0 = FloatVector.fromArray(F, k, base + x * TILE);
-                    FloatVector k1 = FloatVector.fromArray(F, k, base + (x + 1) * TILE);
-                    a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
-                    a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
-                    a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
-                    a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
-                    b0 = k1.fma(FloatVector.broadcast(F, q[q0 + x + 1]), b0);
-                    b1 = k1.fma(FloatVector.broadcast(F, q[q1 + x + 1]), b1);
-                    b2 = k1.fma(FloatVector.broadcast(F, q[q2 + x + 1]), b2);
-                    b3 = k1.fma(FloatVector.broadcast(F, q[q3 + x + 1]), b3);
-                }
-                if (x < d) {
-                    FloatVector k0 = FloatVector.fromArray(F, k, base + x * TILE);
-                    a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
-                    a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
-                    a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
-                    a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
-                }
-                int col = t * TILE;
-                a0.add(b0).intoArray(s, rb * CHUNK + col);
-                a1.add(b1).intoArray(s, (rb + 1) * CHUNK + col);
-                a2.add(b2).intoArray(s, (rb + 2) * CHUNK + col);
-                a3.add(b3).intoArray(s, (rb + 3) * CHUNK + col);
+            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int x = 0;
+            for (; x + 1 < d; x += 2) {
+                FloatVector k0 = kf != null ? FloatVector.fromArray(F, kf, base + x * TILE) : widen(kh, base + x * TILE);
+                FloatVector k1 = kf != null ? FloatVector.fromArray(F, kf, base + (x + 1) * TILE) : widen(kh, base + (x + 1) * TILE);
+                a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
+                a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
+                a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
+                a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
+                b0 = k1.fma(FloatVector.broadcast(F, q[q0 + x + 1]), b0);
+                b1 = k1.fma(FloatVector.broadcast(F, q[q1 + x + 1]), b1);
+                b2 = k1.fma(FloatVector.broadcast(F, q[q2 + x + 1]), b2);
+                b3 = k1.fma(FloatVector.broadcast(F, q[q3 + x + 1]), b3);
             }
+            if (x < d) {
+                FloatVector k0 = kf != null ? FloatVector.fromArray(F, kf, base + x * TILE) : widen(kh, base + x * TILE);
+                a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
+                a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
+                a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
+                a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
+            }
+            a0.add(b0).intoArray(s, rb * CHUNK + col);
+            a1.add(b1).intoArray(s, (rb + 1) * CHUNK + col);
+            a2.add(b2).intoArray(s, (rb + 2) * CHUNK + col);
+            a3.add(b3).intoArray(s, (rb + 3) * CHUNK + col);
         }
 
-        private void scoresBf16(short[] k, int tile0, int tiles, int rb) {
-            int q0 = rb * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
-            for (int t = 0; t < tiles; t++) {
-                int base = (tile0 + t) * d * TILE;
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-                int x = 0;
-                for (; x + 1 < d; x += 2) {
-                    FloatVector k0 = ((IntVector) ShortVector.fromArray(HALF, k, base + x * TILE)
-                            .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                    FloatVector k1 = ((IntVector) ShortVector.fromArray(HALF, k, base + (x + 1) * TILE)
-                            .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                    a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
-                    a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
-                    a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
-                    a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
-                    b0 = k1.fma(FloatVector.broadcast(F, q[q0 + x + 1]), b0);
-                    b1 = k1.fma(FloatVector.broadcast(F, q[q1 + x + 1]), b1);
-                    b2 = k1.fma(FloatVector.broadcast(F, q[q2 + x + 1]), b2);
-                    b3 = k1.fma(FloatVector.broadcast(F, q[q3 + x + 1]), b3);
-                }
-                if (x < d) {
-                    FloatVector k0 = ((IntVector) ShortVector.fromArray(HALF, k, base + x * TILE)
-                            .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                    a0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), a0);
-                    a1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), a1);
-                    a2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), a2);
-                    a3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), a3);
-                }
-                int col = t * TILE;
-                a0.add(b0).intoArray(s, rb * CHUNK + col);
-                a1.add(b1).intoArray(s, (rb + 1) * CHUNK + col);
-                a2.add(b2).intoArray(s, (rb + 2) * CHUNK + col);
-                a3.add(b3).intoArray(s, (rb + 3) * CHUNK + col);
-            }
+        /** BF16 to F32: the high half of a float. Small enough that C2 always inlines it (no boxed vector). */
+        private static FloatVector widen(short[] a, int at) {
+            return ((IntVector) ShortVector.fromArray(HALF, a, at).convertShape(VectorOperators.S2I, INT, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         }
 
         /**
@@ -285,79 +259,44 @@ public final class Decode {
             }
         }
 
-        // Outputs o[r][x..x+LANES) = sum_j p[r][j] v_j[x..x+LANES) for rows rb..rb+3, tile after tile and slice
-        // after slice of the dims: the cache is read front to back. Even and odd tokens feed separate
-        // accumulators (eight chains).
-
-        private void valuesF32(float[] v, int tile0, int tiles, int rb, float[] o) {
-            int slices = dp / LANES, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
-            Arrays.fill(o, rb * dp, (rb + 4) * dp, 0f);
-            for (int t = 0; t < tiles; t++) {
-                for (int xs = 0; xs < slices; xs++) {
-                    int x = xs * LANES;
-                    FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x);
-                    FloatVector a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
-                    FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
-                    int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = t * TILE;
-                    for (int j = 0; j < TILE; j += 2) {
-                        FloatVector v0 = FloatVector.fromArray(F, v, base + j * LANES);
-                        FloatVector v1 = FloatVector.fromArray(F, v, base + (j + 1) * LANES);
-                        a0 = v0.fma(FloatVector.broadcast(F, s[p0 + j0 + j]), a0);
-                        a1 = v0.fma(FloatVector.broadcast(F, s[p1 + j0 + j]), a1);
-                        a2 = v0.fma(FloatVector.broadcast(F, s[p2 + j0 + j]), a2);
-                        a3 = v0.fma(FloatVector.broadcast(F, s[p3 + j0 + j]), a3);
-                        b0 = v1.fma(FloatVector.broadcast(F, s[p0 + j0 + j + 1]), b0);
-                        b1 = v1.fma(FloatVector.broadcast(F, s[p1 + j0 + j + 1]), b1);
-                        b2 = v1.fma(FloatVector.broadcast(F, s[p2 + j0 + j + 1]), b2);
-                        b3 = v1.fma(FloatVector.broadcast(F, s[p3 + j0 + j + 1]), b3);
-                    }
-                    a0.add(b0).intoArray(o, rb * dp + x);
-                    a1.add(b1).intoArray(o, (rb + 1) * dp + x);
-                    a2.add(b2).intoArray(o, (rb + 2) * dp + x);
-                    a3.add(b3).intoArray(o, (rb + 3) * dp + x);
+        /**
+         * Outputs of one value tile (sliced by vectors at {@code base}; F32 in {@code vf} or else BF16 in {@code vh})
+         * for query rows rb..rb+3:
+         * {@code o[r][x..x+LANES) += sum_j p[r][j0 + j] v_j[x..x+LANES)}, slice after slice, so the tile is
+         * read front to back. Even and odd tokens feed separate accumulators (eight chains).
+         */
+        private void values(float[] vf, short[] vh, int base, int rb, int j0, float[] o) {
+            int p0 = rb * CHUNK + j0, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
+            for (int x = 0; x < dp; x += LANES) {
+                FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x);
+                FloatVector a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
+                FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+                int at = base + x * TILE;
+                for (int j = 0; j < TILE; j += 2) {
+                    FloatVector v0 = vf != null ? FloatVector.fromArray(F, vf, at + j * LANES) : widen(vh, at + j * LANES);
+                    FloatVector v1 = vf != null ? FloatVector.fromArray(F, vf, at + (j + 1) * LANES) : widen(vh, at + (j + 1) * LANES);
+                    a0 = v0.fma(FloatVector.broadcast(F, s[p0 + j]), a0);
+                    a1 = v0.fma(FloatVector.broadcast(F, s[p1 + j]), a1);
+                    a2 = v0.fma(FloatVector.broadcast(F, s[p2 + j]), a2);
+                    a3 = v0.fma(FloatVector.broadcast(F, s[p3 + j]), a3);
+                    b0 = v1.fma(FloatVector.broadcast(F, s[p0 + j + 1]), b0);
+                    b1 = v1.fma(FloatVector.broadcast(F, s[p1 + j + 1]), b1);
+                    b2 = v1.fma(FloatVector.broadcast(F, s[p2 + j + 1]), b2);
+                    b3 = v1.fma(FloatVector.broadcast(F, s[p3 + j + 1]), b3);
                 }
-            }
-        }
-
-        private void valuesBf16(short[] v, int tile0, int tiles, int rb, float[] o) {
-            int slices = dp / LANES, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
-            Arrays.fill(o, rb * dp, (rb + 4) * dp, 0f);
-            for (int t = 0; t < tiles; t++) {
-                for (int xs = 0; xs < slices; xs++) {
-                    int x = xs * LANES;
-                    FloatVector a0 = FloatVector.fromArray(F, o, rb * dp + x), a1 = FloatVector.fromArray(F, o, (rb + 1) * dp + x);
-                    FloatVector a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
-                    FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
-                    int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = t * TILE;
-                    for (int j = 0; j < TILE; j += 2) {
-                        FloatVector v0 = ((IntVector) ShortVector.fromArray(HALF, v, base + j * LANES)
-                                .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                        FloatVector v1 = ((IntVector) ShortVector.fromArray(HALF, v, base + (j + 1) * LANES)
-                                .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-                        a0 = v0.fma(FloatVector.broadcast(F, s[p0 + j0 + j]), a0);
-                        a1 = v0.fma(FloatVector.broadcast(F, s[p1 + j0 + j]), a1);
-                        a2 = v0.fma(FloatVector.broadcast(F, s[p2 + j0 + j]), a2);
-                        a3 = v0.fma(FloatVector.broadcast(F, s[p3 + j0 + j]), a3);
-                        b0 = v1.fma(FloatVector.broadcast(F, s[p0 + j0 + j + 1]), b0);
-                        b1 = v1.fma(FloatVector.broadcast(F, s[p1 + j0 + j + 1]), b1);
-                        b2 = v1.fma(FloatVector.broadcast(F, s[p2 + j0 + j + 1]), b2);
-                        b3 = v1.fma(FloatVector.broadcast(F, s[p3 + j0 + j + 1]), b3);
-                    }
-                    a0.add(b0).intoArray(o, rb * dp + x);
-                    a1.add(b1).intoArray(o, (rb + 1) * dp + x);
-                    a2.add(b2).intoArray(o, (rb + 2) * dp + x);
-                    a3.add(b3).intoArray(o, (rb + 3) * dp + x);
-                }
+                a0.add(b0).intoArray(o, rb * dp + x);
+                a1.add(b1).intoArray(o, (rb + 1) * dp + x);
+                a2.add(b2).intoArray(o, (rb + 2) * dp + x);
+                a3.add(b3).intoArray(o, (rb + 3) * dp + x);
             }
         }
 
         /**
-         * Q8_0 values: each token's block scale is folded into its probability; two slices of the dims (the
-         * same 32-dim block, hence the same scale) per pass, so each scaled probability feeds two FMAs.
+         * Q8_0 values: each token's two slices of the dims (the same 32-dim block, hence the same scale) are
+         * converted and scaled together, so each broadcast probability feeds two FMAs.
          */
         private void valuesQ8(byte[] v, float[] scales, int tile0, int tiles, int rb, float[] o) {
             int slices = dp / LANES, blocks = d / Q8_0.BLOCK, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
-            Arrays.fill(o, rb * dp, (rb + 4) * dp, 0f);
             for (int t = 0; t < tiles; t++) {
                 for (int xs = 0; xs < slices; xs += 2) {
                     int x = xs * LANES, y = x + LANES, sc = ((tile0 + t) * blocks + x / Q8_0.BLOCK) * TILE;
@@ -371,17 +310,19 @@ public final class Decode {
                                 .convertShape(VectorOperators.B2F, F, 0);
                         FloatVector vy = (FloatVector) ByteVector.fromArray(QUARTER, v, base + (TILE + j) * LANES)
                                 .convertShape(VectorOperators.B2F, F, 0);
-                        float w = scales[sc + j];
-                        FloatVector p = FloatVector.broadcast(F, s[p0 + j0 + j] * w);
+                        FloatVector w = FloatVector.broadcast(F, scales[sc + j]);
+                        vx = vx.mul(w);
+                        vy = vy.mul(w);
+                        FloatVector p = FloatVector.broadcast(F, s[p0 + j0 + j]);
                         a0 = vx.fma(p, a0);
                         b0 = vy.fma(p, b0);
-                        p = FloatVector.broadcast(F, s[p1 + j0 + j] * w);
+                        p = FloatVector.broadcast(F, s[p1 + j0 + j]);
                         a1 = vx.fma(p, a1);
                         b1 = vy.fma(p, b1);
-                        p = FloatVector.broadcast(F, s[p2 + j0 + j] * w);
+                        p = FloatVector.broadcast(F, s[p2 + j0 + j]);
                         a2 = vx.fma(p, a2);
                         b2 = vy.fma(p, b2);
-                        p = FloatVector.broadcast(F, s[p3 + j0 + j] * w);
+                        p = FloatVector.broadcast(F, s[p3 + j0 + j]);
                         a3 = vx.fma(p, a3);
                         b3 = vy.fma(p, b3);
                     }
