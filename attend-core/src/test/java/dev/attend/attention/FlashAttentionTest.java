@@ -118,6 +118,30 @@ class FlashAttentionTest {
         assertEquals(0, Cases.maxAbsDiff(Attention.reference().forward(p).out(), Attention.flash().forward(p).out()), 2e-5);
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {8, 24, 72, 100})
+    void offHeapInputsAndOddHeadDimsTakeTheCopyingPath(int d) {
+        // Kernels read heap tensors in place; native memory (a mapped .npy, say) and head dims that are not
+        // whole vectors go through tile copies instead. Both must give the same answer.
+        Tensor q = offHeap(Tensor.randn(1, 2, 4, 77, d)), k = offHeap(Tensor.randn(2, 2, 2, 130, d));
+        Tensor v = offHeap(Tensor.randn(3, 2, 2, 130, d));
+        assertNull(q.heapArray());
+        AttentionProblem p = AttentionProblem.of(q, k, v, Masks.causalBottomRight());
+        AttentionResult want = Attention.reference().forward(p), got = Attention.flash().forward(p);
+        assertEquals(0, Cases.maxAbsDiff(want.out(), got.out()), 1e-5 * Cases.maxAbs(v));
+        Tensor dOut = offHeap(Tensor.randn(4, q.shape()));
+        Gradients gw = Attention.reference().backward(p, want, dOut), gg = Attention.flash().backward(p, got, dOut);
+        assertEquals(0, Cases.maxAbsDiff(gw.dq(), gg.dq()), 1e-4 * Math.max(1, Cases.maxAbs(gw.dq())));
+        assertEquals(0, Cases.maxAbsDiff(gw.dk(), gg.dk()), 1e-4 * Math.max(1, Cases.maxAbs(gw.dk())));
+        assertEquals(0, Cases.maxAbsDiff(gw.dv(), gg.dv()), 1e-4 * Math.max(1, Cases.maxAbs(gw.dv())));
+    }
+
+    private static Tensor offHeap(Tensor t) {
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(t.size() * 4);
+        java.lang.foreign.MemorySegment.copy(t.toArray(), 0, seg, java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, (int) t.size());
+        return Tensor.wrap(seg, t.shape());
+    }
+
     @Test
     void badShapesAreRefusedNamingTheArgument() {
         Tensor q = Tensor.randn(1, 1, 2, 8, 16), k = Tensor.randn(2, 1, 2, 8, 16);
