@@ -9,6 +9,7 @@ import dev.attend.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -125,7 +126,7 @@ final class FlashForward {
                 float li = l[i], inv = li > 0 ? 1f / li : 0f;
                 for (int x = 0; x < d; x++) row[x] = o[i * dp + x] * inv;
                 out.writeRow(qBase + (long) i * d, row, 0, d);
-                lse.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED,
+                lse.segment().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED,
                         qBase / d + i, li > 0 ? m[i] * LN2 + (float) Math.log(li) : Float.NEGATIVE_INFINITY);
             }
         }
