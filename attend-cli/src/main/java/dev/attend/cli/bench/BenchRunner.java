@@ -93,6 +93,8 @@ public final class BenchRunner {
     public Measurement measure(BenchCase c, MachinePeak.Result peak) {
         try {
             Runnable body = c.setup();
+            // The first run may take seconds (the Vector API is slow until C2 compiles it): warm up after it.
+            body.run();
             long warmEnd = System.nanoTime() + (long) (settings.warmupSeconds() * 1e9);
             for (int i = 0; i < settings.warmupRuns() || System.nanoTime() < warmEnd; i++) {
                 body.run();
