@@ -158,12 +158,15 @@ public final class Tensor {
 
     public void set(float value, long... index) { data.setAtIndex(F32, offsetOf(index), value); }
 
-    /** True when the elements are laid out row-major without gaps. */
+    /**
+     * True when the elements are laid out row-major without gaps from the start of the segment, so that
+     * element {@code i} in row-major order is float {@code i} of {@link #segment()}: what kernels assume.
+     */
     public boolean isContiguous() {
-        return Arrays.equals(strides, rowMajorStrides(shape)) || size <= 1;
+        return offset == 0 && (Arrays.equals(strides, rowMajorStrides(shape)) || size <= 1);
     }
 
-    /** This tensor if row-major already, else a row-major copy. */
+    /** This tensor if {@link #isContiguous()} already, else a row-major copy. */
     public Tensor contiguous() {
         if (isContiguous()) return this;
         Tensor out = zeros(shape);

@@ -143,6 +143,19 @@ class FlashAttentionTest {
     }
 
     @Test
+    void viewsOfABatchAreReadWhereTheyStart() {
+        // slice(0, 1, 2) of a row-major tensor is row-major too, but starts one batch into the data.
+        Tensor q = Tensor.randn(1, 3, 2, 40, 32), k = Tensor.randn(2, 3, 2, 40, 32), v = Tensor.randn(3, 3, 2, 40, 32);
+        AttentionProblem view = AttentionProblem.of(q.slice(0, 1, 2), k.slice(0, 1, 2), v.slice(0, 1, 2), Masks.causal());
+        AttentionProblem copy = AttentionProblem.of(q.slice(0, 1, 2).copy(), k.slice(0, 1, 2).copy(), v.slice(0, 1, 2).copy(),
+                Masks.causal());
+        assertArrayEquals(Attention.flash().forward(copy).out().toArray(), Attention.flash().forward(view).out().toArray());
+        Tensor dOut = Tensor.randn(4, 1, 2, 40, 32);
+        assertArrayEquals(Attention.flash().backward(copy, Attention.flash().forward(copy), dOut).dk().toArray(),
+                Attention.flash().backward(view, Attention.flash().forward(view), dOut).dk().toArray());
+    }
+
+    @Test
     void badShapesAreRefusedNamingTheArgument() {
         Tensor q = Tensor.randn(1, 1, 2, 8, 16), k = Tensor.randn(2, 1, 2, 8, 16);
         var e = assertThrows(IllegalArgumentException.class,
