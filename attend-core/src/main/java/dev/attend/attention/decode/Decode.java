@@ -52,6 +52,7 @@ public final class Decode {
                     + "] for this cache, got " + Arrays.toString(q.shape()));
         }
         int lq = (int) q.dim(2);
+        if (n == 0) throw new IllegalArgumentException("cache: expected at least one token appended, got an empty cache");
         if (lq < 1 || lq > n) {
             throw new IllegalArgumentException("q: expected 1 to " + n + " queries (the cache length), got " + lq);
         }

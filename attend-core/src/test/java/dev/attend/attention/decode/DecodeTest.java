@@ -100,6 +100,8 @@ class DecodeTest {
         e = assertThrows(IllegalArgumentException.class, () -> new KvCache(DType.F16, 1, 1, 32, 4));
         assertTrue(e.getMessage().startsWith("format:"), e.getMessage());
         KvCache c = new KvCache(DType.F32, 1, 2, 32, 4);
+        e = assertThrows(IllegalArgumentException.class, () -> Decode.attend(Tensor.zeros(1, 2, 1, 32), c));
+        assertTrue(e.getMessage().contains("empty cache"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> c.append(Tensor.zeros(1, 3, 1, 32), Tensor.zeros(1, 3, 1, 32)));
         assertTrue(e.getMessage().startsWith("k: expected shape [1, 2, T, 32]"), e.getMessage());
         c.append(Tensor.zeros(1, 2, 1, 32), Tensor.zeros(1, 2, 1, 32));
