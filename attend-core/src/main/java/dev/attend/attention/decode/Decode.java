@@ -110,7 +110,7 @@ public final class Decode {
         final KvCache cache;
         final int rows, paddedRows, d, dp;
         final float scale;
-        final float[] q, s;
+        final float[] q, s, norm;
 
         Chunk(KvCache cache, int rows, float scale) {
             this.cache = cache;
@@ -121,6 +121,7 @@ public final class Decode {
             this.dp = Gemm.pad(d);
             q = new float[paddedRows * d];
             s = new float[paddedRows * CHUNK];
+            norm = new float[paddedRows];
         }
 
         void load(Tensor qc, int b, int hk, int hq, int group, int lq) {
@@ -162,6 +163,10 @@ public final class Decode {
                 for (int t = 0; t < tiles; t++) {
                     for (int rb = 0; rb < paddedRows; rb += 4) values(vf, vh, (tile0 + t) * vTileSize, rb, t * TILE, o);
                 }
+            }
+            for (int r = 0; r < rows; r++) {
+                FloatVector inv = FloatVector.broadcast(F, norm[r]);
+                for (int x = 0; x < dp; x += LANES) FloatVector.fromArray(F, o, r * dp + x).mul(inv).intoArray(o, r * dp + x);
             }
         }
 
@@ -339,13 +344,17 @@ public final class Decode {
             }
         }
 
-        /** In place: s = exp(s - max) / sum over a row of the chunk; returns the row's LSE. */
+        /**
+         * In place: s = exp(s - max) over a row of the chunk, left unnormalised (the output is divided by the
+         * sum once, in {@link #run}, instead of every weight); returns the row's LSE.
+         */
         private float softmaxRow(int off, int n) {
             FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
             for (int j = 0; j < n; j += LANES) mv = mv.max(FloatVector.fromArray(F, s, off + j));
             float max = mv.reduceLanes(VectorOperators.MAX);
             if (max == Float.NEGATIVE_INFINITY) {
                 Arrays.fill(s, off, off + n, 0f);
+                norm[off / CHUNK] = 0f;
                 return max;
             }
             mv = FloatVector.broadcast(F, max);
@@ -356,8 +365,7 @@ public final class Decode {
                 sum = sum.add(e);
             }
             float total = sum.reduceLanes(VectorOperators.ADD);
-            FloatVector inv = FloatVector.broadcast(F, 1f / total);
-            for (int j = 0; j < n; j += LANES) FloatVector.fromArray(F, s, off + j).mul(inv).intoArray(s, off + j);
+            norm[off / CHUNK] = 1f / total;
             return max + (float) Math.log(total);
         }
     }
