@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Properties of the storage formats over generated data. */
-class FormatProperties {
+class FormatPropertiesTest {
     /** Rows of 1 to 8 blocks whose magnitudes span the whole float range, subnormals included. */
     @Provide
     Arbitrary<float[]> rows() {
