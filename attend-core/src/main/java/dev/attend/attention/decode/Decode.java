@@ -28,8 +28,9 @@ import static dev.attend.simd.Gemm.LANES;
  * value row once for all queries of the GQA group, and produces a partial (out, lse); the partials are
  * merged exactly by {@link LseMerge} in chunk order, so results do not depend on scheduling. The
  * {@code Lq} queries are the last {@code Lq} positions of the sequence (bottom-right causal): query
- * {@code i} sees keys {@code 0 .. length - Lq + i}. Memory-bound: the cost is reading the cache once,
- * {@link KvCache#bytesRead()} bytes.
+ * {@code i} sees keys {@code 0 .. length - Lq + i}. Cost: reading the cache once ({@link KvCache#bytesRead()}
+ * bytes, what bounds F32) and {@code 4 * Hq * D} flops per key (two FMAs per key, dimension and query head),
+ * which bounds BF16 and Q8_0 on a machine with fast memory.
  */
 public final class Decode {
     static final int CHUNK = 2048;   // keys per work item, a multiple of TILE
