@@ -37,7 +37,8 @@ public final class Decode {
     private static final int TILE = KvCache.TILE;
     private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(LANES * 16));
     private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, F.vectorShape());
-    private static final VectorSpecies<Byte> QUARTER = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
+    // Four vectors' worth of bytes: one 64-byte line on AVX-512, converted a quarter (one float vector) at a time.
+    private static final VectorSpecies<Byte> LINE = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 32));
 
     private Decode() {}
 
@@ -214,55 +215,51 @@ public final class Decode {
 
         /**
          * Q8_0: integer-valued products summed per 32-dim block, then scaled by the block's per-key scales.
-         * Two tiles per pass, so each broadcast query value feeds two FMAs (an odd last tile pairs with itself).
+         * One load takes a whole 64-byte line (four dimensions of the tile's 16 keys): four times fewer loads
+         * than converting dimension by dimension, which is what lets memory keep up.
          */
         private void scoresQ8(byte[] k, float[] scales, int tile0, int tiles, int rb) {
             int q0 = rb * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
             int blocks = d / Q8_0.BLOCK;
-            for (int t = 0; t < tiles; t += 2) {
-                int u = Math.min(t + 1, tiles - 1);
-                int baseT = (tile0 + t) * d * TILE, baseU = (tile0 + u) * d * TILE;
-                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+            for (int t = 0; t < tiles; t++) {
+                int base = (tile0 + t) * d * TILE;
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
                 for (int blk = 0; blk < blocks; blk++) {
-                    FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, g0 = c0, g1 = c0, g2 = c0, g3 = c0;
-                    for (int x = blk * Q8_0.BLOCK; x < (blk + 1) * Q8_0.BLOCK; x++) {
-                        FloatVector kt = (FloatVector) ByteVector.fromArray(QUARTER, k, baseT + x * TILE)
-                                .convertShape(VectorOperators.B2F, F, 0);
-                        FloatVector ku = (FloatVector) ByteVector.fromArray(QUARTER, k, baseU + x * TILE)
-                                .convertShape(VectorOperators.B2F, F, 0);
-                        FloatVector w = FloatVector.broadcast(F, q[q0 + x]);
-                        c0 = kt.fma(w, c0);
-                        g0 = ku.fma(w, g0);
-                        w = FloatVector.broadcast(F, q[q1 + x]);
-                        c1 = kt.fma(w, c1);
-                        g1 = ku.fma(w, g1);
-                        w = FloatVector.broadcast(F, q[q2 + x]);
-                        c2 = kt.fma(w, c2);
-                        g2 = ku.fma(w, g2);
-                        w = FloatVector.broadcast(F, q[q3 + x]);
-                        c3 = kt.fma(w, c3);
-                        g3 = ku.fma(w, g3);
+                    FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, e0 = c0, e1 = c0, e2 = c0, e3 = c0;
+                    for (int x = blk * Q8_0.BLOCK; x < (blk + 1) * Q8_0.BLOCK; x += 4) {
+                        ByteVector line = ByteVector.fromArray(LINE, k, base + x * TILE);
+                        FloatVector k0 = (FloatVector) line.convertShape(VectorOperators.B2F, F, 0);
+                        FloatVector k1 = (FloatVector) line.convertShape(VectorOperators.B2F, F, 1);
+                        FloatVector k2 = (FloatVector) line.convertShape(VectorOperators.B2F, F, 2);
+                        FloatVector k3 = (FloatVector) line.convertShape(VectorOperators.B2F, F, 3);
+                        c0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), c0);
+                        c1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), c1);
+                        c2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), c2);
+                        c3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), c3);
+                        e0 = k1.fma(FloatVector.broadcast(F, q[q0 + x + 1]), e0);
+                        e1 = k1.fma(FloatVector.broadcast(F, q[q1 + x + 1]), e1);
+                        e2 = k1.fma(FloatVector.broadcast(F, q[q2 + x + 1]), e2);
+                        e3 = k1.fma(FloatVector.broadcast(F, q[q3 + x + 1]), e3);
+                        c0 = k2.fma(FloatVector.broadcast(F, q[q0 + x + 2]), c0);
+                        c1 = k2.fma(FloatVector.broadcast(F, q[q1 + x + 2]), c1);
+                        c2 = k2.fma(FloatVector.broadcast(F, q[q2 + x + 2]), c2);
+                        c3 = k2.fma(FloatVector.broadcast(F, q[q3 + x + 2]), c3);
+                        e0 = k3.fma(FloatVector.broadcast(F, q[q0 + x + 3]), e0);
+                        e1 = k3.fma(FloatVector.broadcast(F, q[q1 + x + 3]), e1);
+                        e2 = k3.fma(FloatVector.broadcast(F, q[q2 + x + 3]), e2);
+                        e3 = k3.fma(FloatVector.broadcast(F, q[q3 + x + 3]), e3);
                     }
-                    FloatVector st = FloatVector.fromArray(F, scales, ((tile0 + t) * blocks + blk) * TILE);
-                    FloatVector su = FloatVector.fromArray(F, scales, ((tile0 + u) * blocks + blk) * TILE);
-                    a0 = c0.fma(st, a0);
-                    a1 = c1.fma(st, a1);
-                    a2 = c2.fma(st, a2);
-                    a3 = c3.fma(st, a3);
-                    e0 = g0.fma(su, e0);
-                    e1 = g1.fma(su, e1);
-                    e2 = g2.fma(su, e2);
-                    e3 = g3.fma(su, e3);
+                    FloatVector sc = FloatVector.fromArray(F, scales, ((tile0 + t) * blocks + blk) * TILE);
+                    a0 = c0.add(e0).fma(sc, a0);
+                    a1 = c1.add(e1).fma(sc, a1);
+                    a2 = c2.add(e2).fma(sc, a2);
+                    a3 = c3.add(e3).fma(sc, a3);
                 }
-                int ct = t * TILE, cu = u * TILE;
-                a0.intoArray(s, rb * CHUNK + ct);
-                a1.intoArray(s, (rb + 1) * CHUNK + ct);
-                a2.intoArray(s, (rb + 2) * CHUNK + ct);
-                a3.intoArray(s, (rb + 3) * CHUNK + ct);
-                e0.intoArray(s, rb * CHUNK + cu);
-                e1.intoArray(s, (rb + 1) * CHUNK + cu);
-                e2.intoArray(s, (rb + 2) * CHUNK + cu);
-                e3.intoArray(s, (rb + 3) * CHUNK + cu);
+                int col = t * TILE;
+                a0.intoArray(s, rb * CHUNK + col);
+                a1.intoArray(s, (rb + 1) * CHUNK + col);
+                a2.intoArray(s, (rb + 2) * CHUNK + col);
+                a3.intoArray(s, (rb + 3) * CHUNK + col);
             }
         }
 
@@ -299,8 +296,9 @@ public final class Decode {
         }
 
         /**
-         * Q8_0 values: each token's two slices of the dims (the same 32-dim block, hence the same scale) are
-         * converted and scaled together, so each broadcast probability feeds two FMAs.
+         * Q8_0 values: two slices of the dims (the same 32-dim block, hence the same per-token scale) per pass,
+         * each read a 64-byte line (four tokens) at a time; the token's scale multiplies its converted slices,
+         * so each broadcast probability feeds two FMAs.
          */
         private void valuesQ8(byte[] v, float[] scales, int tile0, int tiles, int rb, float[] o) {
             int slices = dp / LANES, blocks = d / Q8_0.BLOCK, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
@@ -312,26 +310,27 @@ public final class Decode {
                     FloatVector b0 = FloatVector.fromArray(F, o, rb * dp + y), b1 = FloatVector.fromArray(F, o, (rb + 1) * dp + y);
                     FloatVector b2 = FloatVector.fromArray(F, o, (rb + 2) * dp + y), b3 = FloatVector.fromArray(F, o, (rb + 3) * dp + y);
                     int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = t * TILE;
-                    for (int j = 0; j < TILE; j++) {
-                        FloatVector vx = (FloatVector) ByteVector.fromArray(QUARTER, v, base + j * LANES)
-                                .convertShape(VectorOperators.B2F, F, 0);
-                        FloatVector vy = (FloatVector) ByteVector.fromArray(QUARTER, v, base + (TILE + j) * LANES)
-                                .convertShape(VectorOperators.B2F, F, 0);
-                        FloatVector w = FloatVector.broadcast(F, scales[sc + j]);
-                        vx = vx.mul(w);
-                        vy = vy.mul(w);
-                        FloatVector p = FloatVector.broadcast(F, s[p0 + j0 + j]);
-                        a0 = vx.fma(p, a0);
-                        b0 = vy.fma(p, b0);
-                        p = FloatVector.broadcast(F, s[p1 + j0 + j]);
-                        a1 = vx.fma(p, a1);
-                        b1 = vy.fma(p, b1);
-                        p = FloatVector.broadcast(F, s[p2 + j0 + j]);
-                        a2 = vx.fma(p, a2);
-                        b2 = vy.fma(p, b2);
-                        p = FloatVector.broadcast(F, s[p3 + j0 + j]);
-                        a3 = vx.fma(p, a3);
-                        b3 = vy.fma(p, b3);
+                    for (int j4 = 0; j4 < TILE; j4 += 4) {
+                        ByteVector lineX = ByteVector.fromArray(LINE, v, base + j4 * LANES);
+                        ByteVector lineY = ByteVector.fromArray(LINE, v, base + (TILE + j4) * LANES);
+                        for (int part = 0; part < 4; part++) {
+                            int j = j4 + part;
+                            FloatVector w = FloatVector.broadcast(F, scales[sc + j]);
+                            FloatVector vx = ((FloatVector) lineX.convertShape(VectorOperators.B2F, F, part)).mul(w);
+                            FloatVector vy = ((FloatVector) lineY.convertShape(VectorOperators.B2F, F, part)).mul(w);
+                            FloatVector p = FloatVector.broadcast(F, s[p0 + j0 + j]);
+                            a0 = vx.fma(p, a0);
+                            b0 = vy.fma(p, b0);
+                            p = FloatVector.broadcast(F, s[p1 + j0 + j]);
+                            a1 = vx.fma(p, a1);
+                            b1 = vy.fma(p, b1);
+                            p = FloatVector.broadcast(F, s[p2 + j0 + j]);
+                            a2 = vx.fma(p, a2);
+                            b2 = vy.fma(p, b2);
+                            p = FloatVector.broadcast(F, s[p3 + j0 + j]);
+                            a3 = vx.fma(p, a3);
+                            b3 = vy.fma(p, b3);
+                        }
                     }
                     a0.intoArray(o, rb * dp + x);
                     a1.intoArray(o, (rb + 1) * dp + x);
