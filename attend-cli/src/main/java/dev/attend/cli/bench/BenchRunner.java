@@ -12,9 +12,11 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Times benchmark cases: setup (untimed), warmup runs, then measured runs until both a minimum count
- * and a target time are reached; reports the median. GFLOP/s and GB/s are set against the peaks that
- * the same run measured, because the machine drifts between runs.
+ * Times benchmark cases: each is set up (untimed) and warmed up first; then the timed runs go in rounds,
+ * one run of every case per round, until every case has its minimum count and the rounds have lasted the
+ * target time per case; reports the median. Rounds spread a shared machine's slow stretches over all
+ * cases instead of letting one case sit in them. GFLOP/s and GB/s are set against the peaks that the
+ * same run measured, because the machine drifts between runs.
  *
  * <p>A case that throws is recorded with its error and the run goes on.
  */
@@ -58,7 +60,7 @@ public final class BenchRunner {
     private final boolean progressBar;
 
     /**
-     * @param log         receives one line per finished case (null: silent)
+     * @param log         receives a line per warmed-up case, per timed round and per finished case (null: silent)
      * @param progressBar draw a progress bar on stderr (for a terminal; CI logs read better with {@code log})
      */
     public BenchRunner(Settings settings, Consumer<String> log, boolean progressBar) {
@@ -68,16 +70,45 @@ public final class BenchRunner {
     }
 
     public List<Measurement> run(List<BenchCase> cases, MachinePeak.Result peak) {
-        List<Measurement> out = new ArrayList<>(cases.size());
-        try (ProgressBar bar = progressBar ? bar(cases.size(), System.err) : null) {
-            for (int i = 0; i < cases.size(); i++) {
-                BenchCase c = cases.get(i);
-                if (bar != null) bar.setExtraMessage(c.name());
-                Measurement m = measure(c, peak);
-                out.add(m);
+        int n = cases.size();
+        Runnable[] bodies = new Runnable[n];
+        String[] errors = new String[n];
+        double[][] ms = new double[n][settings.maxRuns()];
+        int[] runs = new int[n];
+        try (ProgressBar bar = progressBar ? bar(n + settings.maxRuns(), System.err) : null) {
+            for (int i = 0; i < n; i++) {
+                if (bar != null) bar.setExtraMessage("warming up " + cases.get(i).name());
+                try {
+                    bodies[i] = warm(cases.get(i));
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    errors[i] = describe(e);
+                }
                 if (bar != null) bar.step();
-                log.accept(String.format("[%d/%d] %s: %s", i + 1, cases.size(), c.name(), summary(m)));
+                log.accept(String.format("warmed up [%d/%d] %s", i + 1, n, cases.get(i).name()));
             }
+            long end = System.nanoTime() + (long) (settings.targetSeconds() * n * 1e9);
+            for (int round = 0; round < settings.maxRuns() && (round < settings.minRuns() || System.nanoTime() < end); round++) {
+                if (bar != null) bar.setExtraMessage("round " + (round + 1));
+                for (int i = 0; i < n; i++) {
+                    if (errors[i] != null) continue;
+                    try {
+                        long t0 = System.nanoTime();
+                        bodies[i].run();
+                        ms[i][runs[i]++] = (System.nanoTime() - t0) / 1e6;
+                    } catch (RuntimeException | OutOfMemoryError e) {
+                        errors[i] = describe(e);
+                    }
+                }
+                if (bar != null) bar.step();
+                log.accept(String.format("timed round %d", round + 1));
+            }
+            if (bar != null) bar.stepTo(n + settings.maxRuns());
+        }
+        List<Measurement> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Measurement m = errors[i] != null ? failed(cases.get(i), errors[i]) : measured(cases.get(i), Arrays.copyOf(ms[i], runs[i]), peak);
+            out.add(m);
+            log.accept(String.format("[%d/%d] %s: %s", i + 1, n, cases.get(i).name(), summary(m)));
         }
         return out;
     }
@@ -89,38 +120,38 @@ public final class BenchRunner {
                 .setConsumer(new ConsoleProgressBarConsumer(err, 110)).setUpdateIntervalMillis(250).build();
     }
 
-    /** Times one case. */
-    public Measurement measure(BenchCase c, MachinePeak.Result peak) {
-        try {
-            Runnable body = c.setup();
-            // The first run may take seconds (the Vector API is slow until C2 compiles it): warm up after it.
+    /** Sets a case up and warms it up; returns the body to time. */
+    private Runnable warm(BenchCase c) {
+        Runnable body = c.setup();
+        // The first run may take seconds (the Vector API is slow until C2 compiles it): warm up after it.
+        body.run();
+        long warmEnd = System.nanoTime() + (long) (settings.warmupSeconds() * 1e9);
+        for (int i = 0; i < settings.warmupRuns() || System.nanoTime() < warmEnd; i++) {
             body.run();
-            long warmEnd = System.nanoTime() + (long) (settings.warmupSeconds() * 1e9);
-            for (int i = 0; i < settings.warmupRuns() || System.nanoTime() < warmEnd; i++) {
-                body.run();
-                if (i >= settings.warmupRuns() && i >= 1000) break;
-            }
-            double[] ms = new double[settings.maxRuns()];
-            int runs = 0;
-            long start = System.nanoTime();
-            long end = start + (long) (settings.targetSeconds() * 1e9);
-            while (runs < settings.maxRuns() && (runs < settings.minRuns() || System.nanoTime() < end)) {
-                long t0 = System.nanoTime();
-                body.run();
-                ms[runs++] = (System.nanoTime() - t0) / 1e6;
-            }
-            double[] sorted = Arrays.copyOf(ms, runs);
-            Arrays.sort(sorted);
-            double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
-            Double gflops = c.flops() > 0 ? c.flops() / (median * 1e6) : null;
-            Double gbps = c.bytes() > 0 ? c.bytes() / (median * 1e6) : null;
-            Double pctPeak = gflops != null && peak != null && peak.fmaGflops() > 0 ? 100 * gflops / peak.fmaGflops() : null;
-            Double pctBw = gbps != null && peak != null && peak.readGBps() > 0 ? 100 * gbps / peak.readGBps() : null;
-            return new Measurement(c, runs, median, sorted[0], gflops, pctPeak, gbps, pctBw, null);
-        } catch (RuntimeException | OutOfMemoryError e) {
-            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
-            return new Measurement(c, 0, Double.NaN, Double.NaN, null, null, null, null, msg.strip().replaceAll("\\s*\\R\\s*", "; "));
+            if (i >= settings.warmupRuns() && i >= 1000) break;
         }
+        return body;
+    }
+
+    private static Measurement measured(BenchCase c, double[] ms, MachinePeak.Result peak) {
+        double[] sorted = ms.clone();
+        Arrays.sort(sorted);
+        int runs = sorted.length;
+        double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
+        Double gflops = c.flops() > 0 ? c.flops() / (median * 1e6) : null;
+        Double gbps = c.bytes() > 0 ? c.bytes() / (median * 1e6) : null;
+        Double pctPeak = gflops != null && peak != null && peak.fmaGflops() > 0 ? 100 * gflops / peak.fmaGflops() : null;
+        Double pctBw = gbps != null && peak != null && peak.readGBps() > 0 ? 100 * gbps / peak.readGBps() : null;
+        return new Measurement(c, runs, median, sorted[0], gflops, pctPeak, gbps, pctBw, null);
+    }
+
+    private static Measurement failed(BenchCase c, String error) {
+        return new Measurement(c, 0, Double.NaN, Double.NaN, null, null, null, null, error);
+    }
+
+    private static String describe(Throwable e) {
+        String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+        return msg.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 
     static String summary(Measurement m) {
