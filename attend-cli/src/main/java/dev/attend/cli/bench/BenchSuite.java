@@ -61,7 +61,13 @@ public final class BenchSuite {
         int doc = longest / 4;
         cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD,
                 "document-causal:" + doc + "," + doc + "," + doc + "," + doc, dims(longest)));
-        cases.add(KernelCases.attention("flash", BenchCase.Pass.BACKWARD, "causal", dims(quick ? 2048 : 8192)));
+        for (int l : quick ? new int[] {2048} : new int[] {2048, 8192}) {
+            cases.add(KernelCases.attention("flash", BenchCase.Pass.BACKWARD, "causal", dims(l)));
+        }
+        if (!quick) cases.add(KernelCases.attention("flash", BenchCase.Pass.BACKWARD, "sliding:1024", dims(longest)));
+        for (int n : quick ? new int[] {} : new int[] {4096, 16384}) {
+            cases.add(KernelCases.decode(DType.F32, new BenchCase.Dims(1, 32, 8, 1, n, 128)));
+        }
         BenchCase.Dims decode = new BenchCase.Dims(1, 32, 8, 1, cache, 128);
         for (DType f : new DType[] {DType.F32, DType.BF16, DType.Q8_0}) cases.add(KernelCases.decode(f, decode));
         cases.add(ScalarAttention.benchCase(BenchCase.Pass.DECODE, decode));
