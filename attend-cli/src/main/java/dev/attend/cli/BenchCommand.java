@@ -65,18 +65,17 @@ final class BenchCommand implements Callable<Integer> {
             stdout.flush();
             return 0;
         }
-        stderr.println("measuring the machine's peaks...");
-        stderr.flush();
-        MachinePeak.Result peak = quick ? MachinePeak.quick() : MachinePeak.measure();
-        MachineInfo machine = MachineInfo.current(peak);
-        stderr.println(peak);
-        stderr.flush();
         boolean bar = progress && System.console() != null && System.console().isTerminal();
         BenchRunner.Settings s = settings != null ? settings : quick ? BenchRunner.Settings.quick() : BenchRunner.Settings.full();
-        List<BenchRunner.Measurement> results = new BenchRunner(s, bar ? null : line -> {
+        // The peaks are sampled once per timed round, beside the cases they are compared with.
+        BenchRunner.Run run = new BenchRunner(s, bar ? null : line -> {
             stderr.println(line);
             stderr.flush();
-        }, bar).run(cases, peak);
+        }, bar).run(cases, quick ? MachinePeak::quick : MachinePeak::measure);
+        List<BenchRunner.Measurement> results = run.measurements();
+        stderr.println("peaks, median of " + run.peakSamples().size() + " samples: " + run.peak());
+        stderr.flush();
+        MachineInfo machine = MachineInfo.current(run.peak());
         String md = BenchReport.write(out, suite, machine, MachineInfo.now(), results);
         stdout.print(md);
         stdout.println();

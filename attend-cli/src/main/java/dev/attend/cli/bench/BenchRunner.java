@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -15,8 +16,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * Times benchmark cases: each is set up (untimed) and warmed up first; then the timed runs go in rounds,
  * one run of every case per round, until every case has its minimum count and the rounds have lasted the
  * target time per case; reports the median. Rounds spread a shared machine's slow stretches over all
- * cases instead of letting one case sit in them. GFLOP/s and GB/s are set against the peaks that the
- * same run measured, because the machine drifts between runs.
+ * cases instead of letting one case sit in them. The machine's peaks are sampled once per round too, and
+ * GFLOP/s and GB/s are set against their medians: the percentages compare numbers measured over the
+ * same stretch of time, because a shared machine drifts even within a run.
  *
  * <p>A case that throws is recorded with its error and the run goes on.
  */
@@ -55,6 +57,9 @@ public final class BenchRunner {
     public record Measurement(BenchCase benchCase, int runs, double medianMs, double minMs,
                               Double gflops, Double pctPeak, Double gbps, Double pctBw, String error) {}
 
+    /** The measurements, the peak they are set against (per-field medians of the samples), and the samples. */
+    public record Run(List<Measurement> measurements, MachinePeak.Result peak, List<MachinePeak.Result> peakSamples) {}
+
     private final Settings settings;
     private final Consumer<String> log;
     private final boolean progressBar;
@@ -69,8 +74,13 @@ public final class BenchRunner {
         this.progressBar = progressBar;
     }
 
-    public List<Measurement> run(List<BenchCase> cases, MachinePeak.Result peak) {
+    /**
+     * Warms up and times {@code cases}; {@code probe} measures the machine's peaks, once per round
+     * (a fixed value in tests).
+     */
+    public Run run(List<BenchCase> cases, Supplier<MachinePeak.Result> probe) {
         int n = cases.size();
+        List<MachinePeak.Result> samples = new ArrayList<>();
         Runnable[] bodies = new Runnable[n];
         String[] errors = new String[n];
         double[][] ms = new double[n][settings.maxRuns()];
@@ -89,6 +99,7 @@ public final class BenchRunner {
             long end = System.nanoTime() + (long) (settings.targetSeconds() * n * 1e9);
             for (int round = 0; round < settings.maxRuns() && (round < settings.minRuns() || System.nanoTime() < end); round++) {
                 if (bar != null) bar.setExtraMessage("round " + (round + 1));
+                samples.add(probe.get());
                 for (int i = 0; i < n; i++) {
                     if (errors[i] != null) continue;
                     try {
@@ -104,13 +115,29 @@ public final class BenchRunner {
             }
             if (bar != null) bar.stepTo(n + settings.maxRuns());
         }
+        MachinePeak.Result peak = median(samples);
         List<Measurement> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             Measurement m = errors[i] != null ? failed(cases.get(i), errors[i]) : measured(cases.get(i), Arrays.copyOf(ms[i], runs[i]), peak);
             out.add(m);
             log.accept(String.format("[%d/%d] %s: %s", i + 1, n, cases.get(i).name(), summary(m)));
         }
-        return out;
+        return new Run(out, peak, List.copyOf(samples));
+    }
+
+    /** Per-field medians of the peak samples. */
+    static MachinePeak.Result median(List<MachinePeak.Result> samples) {
+        MachinePeak.Result first = samples.get(0);
+        return new MachinePeak.Result(first.threads(), first.vectorBits(),
+                median(samples.stream().mapToDouble(MachinePeak.Result::fmaGflopsOneThread).toArray()),
+                median(samples.stream().mapToDouble(MachinePeak.Result::fmaGflops).toArray()),
+                median(samples.stream().mapToDouble(MachinePeak.Result::readGBps).toArray()));
+    }
+
+    private static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private static ProgressBar bar(int n, PrintStream err) {
@@ -137,7 +164,7 @@ public final class BenchRunner {
         double[] sorted = ms.clone();
         Arrays.sort(sorted);
         int runs = sorted.length;
-        double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
+        double median = median(ms);
         Double gflops = c.flops() > 0 ? c.flops() / (median * 1e6) : null;
         Double gbps = c.bytes() > 0 ? c.bytes() / (median * 1e6) : null;
         Double pctPeak = gflops != null && peak != null && peak.fmaGflops() > 0 ? 100 * gflops / peak.fmaGflops() : null;

@@ -27,7 +27,7 @@ class BenchHarnessTest {
         List<BenchRunner.Measurement> ms = new BenchRunner(FAST, log::add, false).run(List.of(
                 new FakeCase("fake", BenchCase.Pass.FORWARD, 2e6, 0, false),
                 new FakeCase("fake", BenchCase.Pass.DECODE, 1e6, 4e6, false),
-                new FakeCase("fake", BenchCase.Pass.FORWARD, 1e6, 0, true)), PEAK);
+                new FakeCase("fake", BenchCase.Pass.FORWARD, 1e6, 0, true)), () -> PEAK).measurements();
         assertEquals(3, ms.size());
         List<String> results = log.stream().filter(l -> l.startsWith("[")).toList();
         assertEquals(3, results.size(), log.toString());
@@ -46,11 +46,24 @@ class BenchHarnessTest {
     }
 
     @Test
+    void percentagesAreAgainstTheMedianOfThePeakSamples() {
+        double[] gflops = {100, 400, 200};
+        int[] call = {0};
+        BenchRunner.Run run = new BenchRunner(new BenchRunner.Settings(0, 0, 3, 3, 0), null, false).run(
+                List.of(new FakeCase("fake", BenchCase.Pass.FORWARD, 2e6, 0, false)),
+                () -> new MachinePeak.Result(2, 256, 90, gflops[call[0]++ % 3], 20));
+        assertEquals(3, run.peakSamples().size());
+        assertEquals(200, run.peak().fmaGflops());
+        BenchRunner.Measurement m = run.measurements().get(0);
+        assertEquals(100 * m.gflops() / 200, m.pctPeak(), 1e-9);
+    }
+
+    @Test
     void reportWritesValidJsonAndMarkdown(@TempDir Path dir) throws Exception {
         List<BenchRunner.Measurement> ms = new BenchRunner(FAST, null, false).run(List.of(
                 new FakeCase("fake", BenchCase.Pass.FORWARD, 2e6, 0, false),
                 new FakeCase("fake", BenchCase.Pass.DECODE, 1e6, 4e6, false),
-                new FakeCase("fake", BenchCase.Pass.FORWARD, 1e6, 0, true)), PEAK);
+                new FakeCase("fake", BenchCase.Pass.FORWARD, 1e6, 0, true)), () -> PEAK).measurements();
         MachineInfo machine = MachineInfo.current(PEAK);
         String md = BenchReport.write(dir.resolve("out"), "fake-suite", machine, "2025-01-01T00:00:00Z", ms);
 
