@@ -8,7 +8,6 @@ import dev.attend.simd.VMath;
 import dev.attend.tensor.Tensor;
 import jdk.incubator.vector.FloatVector;
 
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 import static dev.attend.simd.Gemm.F;
@@ -76,7 +75,6 @@ final class FlashBackward {
             for (int r = part * per; r < Math.min(rows, (part + 1) * per); r++) {
                 System.arraycopy(dq[0], r * dp, row, 0, dp);
                 for (int x = 1; x < dq.length; x++) {
-                    if (dq[x] == null) continue;
                     for (int c = 0; c < d; c++) row[c] += dq[x][r * dp + c];
                 }
                 dqT.writeRow((long) r * d, row, 0, d);
@@ -85,17 +83,18 @@ final class FlashBackward {
         return new Gradients(dqT, dk, dv);
     }
 
-    /** {@code D[r] = sum_x dO[r][x] * O[r][x]}. */
+    /** {@code D[r] = sum_x dO[r][x] * O[r][x]}, rows copied out in bulk (one buffer pair per worker). */
     private static float[] rowDots(Tensor dO, Tensor out, int rows, int d) {
         float[] delta = new float[rows];
-        Parallel.forEach(rows, (r, w) -> {
-            double s = 0;
-            long base = (long) r * d;
-            for (int x = 0; x < d; x++) {
-                s += (double) dO.segment().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + x)
-                        * out.segment().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + x);
+        Parallel.run(rows, (w, workers) -> {
+            float[] a = new float[d], b = new float[d];
+            for (int r = w; r < rows; r += workers) {
+                dO.readRow((long) r * d, a, 0, d);
+                out.readRow((long) r * d, b, 0, d);
+                double s = 0;
+                for (int x = 0; x < d; x++) s += (double) a[x] * b[x];
+                delta[r] = (float) s;
             }
-            delta[r] = (float) s;
         });
         return delta;
     }

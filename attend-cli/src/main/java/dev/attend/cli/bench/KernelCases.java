@@ -7,6 +7,7 @@ import dev.attend.attention.AttentionResult;
 import dev.attend.attention.decode.Decode;
 import dev.attend.attention.decode.KvCache;
 import dev.attend.attention.mask.Mask;
+import dev.attend.attention.mask.Masks;
 import dev.attend.tensor.DType;
 import dev.attend.tensor.Tensor;
 
@@ -44,7 +45,7 @@ public final class KernelCases {
 
     /** One decode step of {@code d.qLen()} queries over a cache of {@code d.kLen()} tokens stored as {@code format}. */
     public static BenchCase decode(DType format, BenchCase.Dims d) {
-        double area = (double) d.qLen() * d.kLen() - (double) d.qLen() * (d.qLen() - 1) / 2;
+        double area = Masks.causalBottomRight().area(1, 1, d.qLen(), d.kLen());  // decode's alignment
         double bytes = 2.0 * d.batch() * d.kvHeads() * format.byteSize((long) d.kLen() * d.headDim());
         String name = "decode-" + format.name().toLowerCase(Locale.ROOT);
         return new Case(name, "causal-br", d, BenchCase.Pass.DECODE, BenchCase.forwardFlops(area, d), bytes) {

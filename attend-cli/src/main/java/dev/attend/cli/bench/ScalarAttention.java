@@ -1,5 +1,7 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.mask.Masks;
+
 import dev.attend.simd.Parallel;
 import java.util.SplittableRandom;
 
@@ -53,13 +55,6 @@ public final class ScalarAttention {
         });
     }
 
-    /** Visible (query, key) pairs of one head under bottom-right causal alignment. */
-    public static long causalArea(int lq, int lk) {
-        long area = 0;
-        for (int i = 0; i < lq; i++) area += Math.min(lk, Math.max(0, i + (lk - lq) + 1));
-        return area;
-    }
-
     /** The benchmark case: causal prefill ({@code Lq == Lk}) or decode ({@code Lq} small, long cache). */
     public static BenchCase benchCase(BenchCase.Pass pass, BenchCase.Dims d) {
         if (pass == BenchCase.Pass.BACKWARD) throw new IllegalArgumentException("pass: scalar attention has no backward");
@@ -73,7 +68,10 @@ public final class ScalarAttention {
         @Override public String mechanism() { return "scalar"; }
         // The library's "causal" is top-left; they agree when Lq == Lk.
         @Override public String mask() { return dims.qLen() == dims.kLen() ? "causal" : "causal-br"; }
-        @Override public double flops() { return BenchCase.forwardFlops(causalArea(dims.qLen(), dims.kLen()), dims); }
+        // Bottom-right causal (what the loop computes): the mask library gives its exact area.
+        @Override public double flops() {
+            return BenchCase.forwardFlops(Masks.causalBottomRight().area(1, 1, dims.qLen(), dims.kLen()), dims);
+        }
         @Override public double bytes() { return pass == BenchCase.Pass.DECODE ? BenchCase.kvBytes(dims) : 0; }
 
         @Override

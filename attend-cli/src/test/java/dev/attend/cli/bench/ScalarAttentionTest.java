@@ -1,5 +1,7 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.mask.Masks;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -19,10 +21,10 @@ class ScalarAttentionTest {
 
     @Test
     void causalAreaIsBottomRight() {
-        assertEquals(4 * 5 / 2, ScalarAttention.causalArea(4, 4));
-        assertEquals(9 + 10, ScalarAttention.causalArea(2, 10));
-        assertEquals(10, ScalarAttention.causalArea(1, 10));
-        assertEquals(1 + 2, ScalarAttention.causalArea(4, 2)); // Lq > Lk: the first two queries see nothing
+        assertEquals(4 * 5 / 2, Masks.causalBottomRight().area(1, 1, 4, 4));
+        assertEquals(9 + 10, Masks.causalBottomRight().area(1, 1, 2, 10));
+        assertEquals(10, Masks.causalBottomRight().area(1, 1, 1, 10));
+        assertEquals(1 + 2, Masks.causalBottomRight().area(1, 1, 4, 2)); // Lq > Lk: the first two queries see nothing
     }
 
     @Test

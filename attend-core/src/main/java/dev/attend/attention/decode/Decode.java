@@ -2,6 +2,7 @@ package dev.attend.attention.decode;
 
 import dev.attend.attention.AttentionResult;
 import dev.attend.attention.LseMerge;
+import dev.attend.attention.mask.Masks;
 import dev.attend.simd.Gemm;
 import dev.attend.simd.Parallel;
 import dev.attend.simd.VMath;
@@ -67,9 +68,11 @@ public final class Decode {
         AtomicInteger next = new AtomicInteger();
         Parallel.run(items, (w, workers) -> {
             Chunk c = new Chunk(cache, rows, scale);
+            int loaded = -1;
             for (int i; (i = next.getAndIncrement()) < items; ) {
                 int bh = i / chunks, ch = i % chunks;
-                c.load(qc, bh / hkv, bh % hkv, hq, group, lq);
+                if (bh != loaded) c.load(qc, bh / hkv, bh % hkv, hq, group, lq);  // items come in (b, kv head) order
+                loaded = bh;
                 partOut[i] = new float[c.paddedRows * Gemm.pad(d)];
                 partLse[i] = new float[rows];
                 c.run(bh, ch * CHUNK, Math.min(n, (ch + 1) * CHUNK), n - lq, lq, partOut[i], partLse[i]);
@@ -93,12 +96,8 @@ public final class Decode {
                 lse.set(accLse[r], bb, h, i);
             }
         }
-        return new AttentionResult(out, lse, new AttentionResult.Stats((long) items, 0, 4.0 * b * hq * d * visiblePairs(n, lq)));
-    }
-
-    /** Keys seen by the last {@code lq} queries of an {@code n}-token causal sequence. */
-    static long visiblePairs(int n, int lq) {
-        return (long) lq * n - (long) lq * (lq - 1) / 2;
+        double flops = 4.0 * d * Masks.causalBottomRight().area(b, hq, lq, n);
+        return new AttentionResult(out, lse, new AttentionResult.Stats(items, 0, flops));
     }
 
     /**
