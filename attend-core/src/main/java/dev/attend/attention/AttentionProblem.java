@@ -10,8 +10,9 @@ import java.util.Objects;
 /**
  * One attention call: {@code q [B, Hq, Lq, D]}, {@code k, v [B, Hkv, Lk, D]} with {@code Hq % Hkv == 0}
  * (MHA, GQA, MQA), a mask, a score modifier applied to the scaled score, and the scale (default
- * {@code 1/sqrt(D)}). The constructor checks every shape and names what it expected and what it got,
- * so kernels can trust their inputs.
+ * {@code 1/sqrt(D)}). Tensors may be any views (e.g. {@code [B, L, H, D]} permuted to {@code [B, H, L, D]}).
+ * The constructor checks every shape, and that the mask fits the lengths, and names what it expected and
+ * what it got, so kernels can trust their inputs. Useful FLOPs: {@link Cost#forwardFlops}.
  */
 public record AttentionProblem(Tensor q, Tensor k, Tensor v, Mask mask, ScoreMod scoreMod, float scale) {
     /** Largest head dimension the kernels accept (their tile buffers grow with it). */
@@ -44,6 +45,7 @@ public record AttentionProblem(Tensor q, Tensor k, Tensor v, Mask mask, ScoreMod
             throw new IllegalArgumentException("q: head dim must be at most " + MAX_HEAD_DIM + ", got " + q.dim(3));
         }
         scoreMod.validate((int) q.dim(0), (int) q.dim(1), (int) q.dim(2), (int) k.dim(2));
+        mask.validate((int) q.dim(0), (int) q.dim(1), (int) q.dim(2), (int) k.dim(2));
         if (!Float.isFinite(scale) || scale == 0f) {
             throw new IllegalArgumentException("scale: expected a finite non-zero number, got " + scale);
         }
@@ -92,9 +94,4 @@ public record AttentionProblem(Tensor q, Tensor k, Tensor v, Mask mask, ScoreMod
     public int lq() { return (int) q.dim(2); }
     public int lk() { return (int) k.dim(2); }
     public int headDim() { return (int) q.dim(3); }
-
-    /** Exact forward FLOPs: {@code 4 * area * D} summed over batch and query heads. */
-    public double forwardFlops() {
-        return 4.0 * mask.area(batch(), hq(), lq(), lk()) * headDim();
-    }
 }

@@ -20,7 +20,8 @@ import static dev.attend.simd.Gemm.LANES;
  * {@code dS = P * (dP - D)}, {@code dK += scale dS^T Q} and {@code dQ += scale dS K}.
  * dK and dV belong to their item; dQ is summed per worker and the workers' sums are added in worker
  * order. Items are dealt round-robin, so for a given thread count the result is bit-reproducible.
- * Extra memory: one dQ-sized accumulator per worker.
+ * Extra memory: one dQ-sized accumulator per worker. Blocks given by a mechanism are split into the kernel's
+ * tiles, and PARTIAL ones are masked by the problem's mask.
  */
 final class FlashBackward {
     static final int BLOCK_Q = 96;
@@ -28,43 +29,34 @@ final class FlashBackward {
 
     private FlashBackward() {}
 
-    static void checkGradOutput(AttentionProblem p, Tensor dOut) {
-        if (dOut == null) throw new IllegalArgumentException("dOut: expected a tensor shaped like q, got null");
-        if (!Arrays.equals(dOut.shape(), p.q().shape())) {
-            throw new IllegalArgumentException("dOut: expected shape " + Arrays.toString(p.q().shape())
-                    + " (the shape of q), got " + Arrays.toString(dOut.shape()));
-        }
+    /** The problem's mask compiled at the kernel's own tile sizes. */
+    static BlockMask compile(AttentionProblem p) {
+        return p.mask().compile(p.batch(), p.hq(), p.lq(), p.lk(), Math.min(BLOCK_Q, Gemm.pad(p.lq())), Math.min(BLOCK_K, Gemm.pad(p.lk())));
     }
 
-    static Gradients run(AttentionProblem p, AttentionResult fwd, Tensor dOut) {
-        checkGradOutput(p, dOut);
-        if (fwd == null || !Arrays.equals(fwd.out().shape(), p.q().shape())
-                || !Arrays.equals(fwd.lse().shape(), new long[] {p.batch(), p.hq(), p.lq()})) {
-            throw new IllegalArgumentException("forward: expected the forward result of this problem (out "
-                    + Arrays.toString(p.q().shape()) + ", lse [" + p.batch() + ", " + p.hq() + ", " + p.lq() + "])");
-        }
+    /** Inputs were checked by {@link AttentionMechanism#backward} and {@link FlashAttention}. */
+    static Gradients run(AttentionProblem p, AttentionResult fwd, Tensor dOut, BlockMask mask) {
         int d = p.headDim(), dp = Gemm.pad(d);
         long dqSize = (long) p.batch() * p.hq() * p.lq() * dp;
         if (dqSize > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("backward: B*Hq*Lq*D must stay below 2^31 elements, got " + dqSize);
         }
-        int bq = Math.min(BLOCK_Q, Gemm.pad(p.lq()));
-        int bk = Math.min(BLOCK_K, Gemm.pad(p.lk()));
-        BlockMask mask = p.mask().compile(p.batch(), p.hq(), p.lq(), p.lk(), bq, bk);
-        Tensor q = p.q().contiguous(), k = p.k().contiguous(), v = p.v().contiguous();
-        Tensor dO = dOut.contiguous(), out = fwd.out().contiguous(), lse = fwd.lse().contiguous();
-        float[] delta = rowDots(dO, out, p.batch() * p.hq() * p.lq(), d);
+        int subs = FlashForward.ceilDiv(mask.blockK(), BLOCK_K), tk = FlashForward.ceilDiv(mask.blockK(), subs);
+        int tq = FlashForward.ceilDiv(mask.blockQ(), FlashForward.ceilDiv(mask.blockQ(), BLOCK_Q));
+        Strided q = Strided.of(p.q()), k = Strided.of(p.k()), v = Strided.of(p.v()), dO = Strided.of(dOut);
+        Tensor lse = fwd.lse().contiguous();
+        float[] delta = rowDots(dO, Strided.of(fwd.out()), p);
 
         Tensor dk = Tensor.zeros(p.k().shape()), dv = Tensor.zeros(p.v().shape());
-        int items = p.batch() * p.hkv() * mask.kBlocks();
+        int items = p.batch() * p.hkv() * mask.kBlocks() * subs;
         int workers = Math.max(1, Math.min(Parallel.threads(), items));
         float[][] dq = new float[workers][];
         Parallel.run(workers, (w, n) -> {
-            Tile t = new Tile(p, bq, bk);
+            Tile t = new Tile(p, mask, tq, tk);
             dq[w] = new float[(int) dqSize];
             for (int i = w; i < items; i += n) {
-                int kb = i % mask.kBlocks(), bh = i / mask.kBlocks();
-                t.run(q, k, v, dO, lse, delta, mask, bh / p.hkv(), bh % p.hkv(), kb, dq[w], dk, dv);
+                int sub = i % subs, kb = i / subs % mask.kBlocks(), bh = i / subs / mask.kBlocks();
+                t.run(q, k, v, dO, lse, delta, bh / p.hkv(), bh % p.hkv(), kb, sub, dq[w], dk, dv);
             }
         });
         Tensor dqT = Tensor.zeros(p.q().shape());
@@ -77,20 +69,22 @@ final class FlashBackward {
                 for (int x = 1; x < dq.length; x++) {
                     for (int c = 0; c < d; c++) row[c] += dq[x][r * dp + c];
                 }
-                dqT.writeRow((long) r * d, row, 0, d);
+                dqT.writeFloats((long) r * d, row, 0, d);
             }
         });
         return new Gradients(dqT, dk, dv);
     }
 
-    /** {@code D[r] = sum_x dO[r][x] * O[r][x]}, rows copied out in bulk (one buffer pair per worker). */
-    private static float[] rowDots(Tensor dO, Tensor out, int rows, int d) {
+    /** {@code D[r] = sum_x dO[r][x] * O[r][x]} per query row (b, h, i), rows read in bulk. */
+    private static float[] rowDots(Strided dO, Strided out, AttentionProblem p) {
+        int rows = p.batch() * p.hq() * p.lq(), d = p.headDim();
         float[] delta = new float[rows];
         Parallel.run(rows, (w, workers) -> {
             float[] a = new float[d], b = new float[d];
             for (int r = w; r < rows; r += workers) {
-                dO.readRow((long) r * d, a, 0, d);
-                out.readRow((long) r * d, b, 0, d);
+                int bb = r / (p.hq() * p.lq()), h = r / p.lq() % p.hq(), i = r % p.lq();
+                dO.read(dO.row(bb, h, i), a, 0, d);
+                out.read(out.row(bb, h, i), b, 0, d);
                 double s = 0;
                 for (int x = 0; x < d; x++) s += (double) a[x] * b[x];
                 delta[r] = (float) s;
@@ -102,43 +96,48 @@ final class FlashBackward {
     /** One worker's tile buffers. Layouts: rows of width dp (padded head dim) or bkp (padded kv tile). */
     private static final class Tile {
         final AttentionProblem p;
-        final int bq, bk, d, dp, bkp, group;
+        final BlockMask mask;
+        final boolean ownMask;
+        final int tq, tk, d, dp, bkp, group;
         final float[] kRows, kT, vT, qRows, dORows, s, dP, dK, dV, lseRow, deltaRow, deriv, row;
         final ScoreMod mod;
 
-        Tile(AttentionProblem p, int bq, int bk) {
+        Tile(AttentionProblem p, BlockMask mask, int tq, int tk) {
             this.p = p;
-            this.bq = bq;
-            this.bk = bk;
+            this.mask = mask;
+            this.ownMask = mask.mask() == p.mask();
+            this.tq = tq;
+            this.tk = tk;
             this.d = p.headDim();
             this.dp = Gemm.pad(d);
-            this.bkp = Gemm.pad(bk);
+            this.bkp = Gemm.pad(tk);
             this.group = p.hq() / p.hkv();
             this.mod = p.scoreMod();
-            kRows = new float[bk * dp];
+            kRows = new float[tk * dp];
             kT = new float[d * bkp];
             vT = new float[d * bkp];
-            qRows = new float[bq * dp];
-            dORows = new float[bq * dp];
-            s = new float[bq * bkp];
-            dP = new float[bq * bkp];
-            dK = new float[bk * dp];
-            dV = new float[bk * dp];
-            lseRow = new float[bq];
-            deltaRow = new float[bq];
-            deriv = mod.isIdentity() ? null : new float[bq * bkp];
+            qRows = new float[tq * dp];
+            dORows = new float[tq * dp];
+            s = new float[tq * bkp];
+            dP = new float[tq * bkp];
+            dK = new float[tk * dp];
+            dV = new float[tk * dp];
+            lseRow = new float[tq];
+            deltaRow = new float[tq];
+            deriv = mod.isIdentity() ? null : new float[tq * bkp];
             row = new float[dp];
         }
 
-        void run(Tensor q, Tensor k, Tensor v, Tensor dO, Tensor lse, float[] delta, BlockMask mask,
-                 int b, int hk, int kb, float[] dq, Tensor dkOut, Tensor dvOut) {
-            int k0 = kb * bk, nk = Math.min(bk, p.lk() - k0);
-            long kvBase = ((long) (b * p.hkv() + hk) * p.lk() + k0) * d;
+        void run(Strided q, Strided k, Strided v, Strided dO, Tensor lse, float[] delta,
+                 int b, int hk, int kb, int sub, float[] dq, Tensor dkOut, Tensor dvOut) {
+            int blockEnd = Math.min(p.lk(), (kb + 1) * mask.blockK());
+            int k0 = kb * mask.blockK() + sub * tk, nk = Math.min(tk, blockEnd - k0);
+            if (nk <= 0) return;
             Arrays.fill(kT, 0f);
             Arrays.fill(vT, 0f);
             for (int j = 0; j < nk; j++) {
-                k.readRow(kvBase + (long) j * d, kRows, j * dp, d);
-                v.readRow(kvBase + (long) j * d, row, 0, d);
+                k.read(k.row(b, hk, k0 + j), kRows, j * dp, d);
+                v.read(v.row(b, hk, k0 + j), row, 0, d);
                 for (int x = 0; x < d; x++) {
                     kT[x * bkp + j] = kRows[j * dp + x];
                     vT[x * bkp + j] = row[x];
@@ -151,35 +150,49 @@ final class FlashBackward {
             for (int h = hk * group; h < (hk + 1) * group; h++) {
                 for (int t = 0, n = mask.countByKey(b, h, kb); t < n; t++) {
                     int qb = mask.qBlock(b, h, kb, t);
-                    int q0 = qb * bq, nq = Math.min(bq, p.lq() - q0);
-                    int rowBase = (b * p.hq() + h) * p.lq() + q0;
-                    for (int i = 0; i < nq; i++) {
-                        q.readRow((long) (rowBase + i) * d, qRows, i * dp, d);
-                        dO.readRow((long) (rowBase + i) * d, dORows, i * dp, d);
+                    boolean full = mask.isFullByKey(b, h, kb, t);
+                    int qEnd = Math.min(p.lq(), (qb + 1) * mask.blockQ());
+                    for (int q0 = qb * mask.blockQ(); q0 < qEnd; q0 += tq) {
+                        int nq = Math.min(tq, qEnd - q0);
+                        tile(q, dO, lse, delta, b, h, q0, nq, k0, nk, full, scale, dq);
                     }
-                    lse.readRow(rowBase, lseRow, 0, nq);
-                    System.arraycopy(delta, rowBase, deltaRow, 0, nq);
-
-                    // S = Q K^T (scaled), then the score modifier and the mask, then P = exp(S - lse).
-                    Gemm.mul(nq, bkp, d, qRows, 0, dp, 1, kT, 0, bkp, s, 0, bkp, false);
-                    for (int i = 0; i < nq; i++) {
-                        for (int j = 0; j < nk; j++) s[i * bkp + j] *= scale;
-                    }
-                    if (deriv != null) modScores(b, h, q0, nq, k0, nk);
-                    if (!mask.isFullByKey(b, h, kb, t)) mask.maskTile(b, h, q0, nq, k0, nk, s, 0, bkp);
-                    probabilities(nq, nk);
-
-                    Gemm.mul(nk, dp, nq, s, 0, 1, bkp, dORows, 0, dp, dV, 0, dp, true);        // dV += P^T dO
-                    Gemm.mul(nq, bkp, d, dORows, 0, dp, 1, vT, 0, bkp, dP, 0, bkp, false);     // dP = dO V^T
-                    scoreGrad(nq, nk, scale);                                                   // dP <- dS * scale
-                    Gemm.mul(nk, dp, nq, dP, 0, 1, bkp, qRows, 0, dp, dK, 0, dp, true);        // dK += dS^T Q
-                    Gemm.mul(nq, dp, nk, dP, 0, bkp, 1, kRows, 0, dp, dq, rowBase * dp, dp, true); // dQ += dS K
                 }
             }
+            long kvRow = ((long) (b * p.hkv() + hk) * p.lk() + k0) * d;
             for (int j = 0; j < nk; j++) {
-                dkOut.writeRow(kvBase + (long) j * d, dK, j * dp, d);
-                dvOut.writeRow(kvBase + (long) j * d, dV, j * dp, d);
+                dkOut.writeFloats(kvRow + (long) j * d, dK, j * dp, d);
+                dvOut.writeFloats(kvRow + (long) j * d, dV, j * dp, d);
             }
+        }
+
+        /** The five products of one (query tile, key tile) pair. */
+        private void tile(Strided q, Strided dO, Tensor lse, float[] delta, int b, int h, int q0, int nq, int k0, int nk,
+                          boolean full, float scale, float[] dq) {
+            int rowBase = (b * p.hq() + h) * p.lq() + q0;
+            for (int i = 0; i < nq; i++) {
+                q.read(q.row(b, h, q0 + i), qRows, i * dp, d);
+                dO.read(dO.row(b, h, q0 + i), dORows, i * dp, d);
+            }
+            lse.readFloats(rowBase, lseRow, 0, nq);
+            System.arraycopy(delta, rowBase, deltaRow, 0, nq);
+
+            // S = Q K^T (scaled), then the score modifier and the mask, then P = exp(S - lse).
+            Gemm.mul(nq, bkp, d, qRows, 0, dp, 1, kT, 0, bkp, s, 0, bkp, false);
+            for (int i = 0; i < nq; i++) {
+                for (int j = 0; j < nk; j++) s[i * bkp + j] *= scale;
+            }
+            if (deriv != null) modScores(b, h, q0, nq, k0, nk);
+            if (!full) {
+                if (ownMask) mask.maskTile(b, h, q0, nq, k0, nk, s, 0, bkp);
+                else p.mask().maskTile(b, h, p.lq(), p.lk(), q0, nq, k0, nk, s, 0, bkp, 1);
+            }
+            probabilities(nq, nk);
+
+            Gemm.mul(nk, dp, nq, s, 0, 1, bkp, dORows, 0, dp, dV, 0, dp, true);        // dV += P^T dO
+            Gemm.mul(nq, bkp, d, dORows, 0, dp, 1, vT, 0, bkp, dP, 0, bkp, false);     // dP = dO V^T
+            scoreGrad(nq, nk, scale);                                                   // dP <- dS * scale
+            Gemm.mul(nk, dp, nq, dP, 0, 1, bkp, qRows, 0, dp, dK, 0, dp, true);        // dK += dS^T Q
+            Gemm.mul(nq, dp, nk, dP, 0, bkp, 1, kRows, 0, dp, dq, rowBase * dp, dp, true); // dQ += dS K
         }
 
         private void modScores(int b, int h, int q0, int nq, int k0, int nk) {

@@ -19,13 +19,17 @@ import static dev.attend.simd.Gemm.LANES;
 /**
  * FlashAttention-2 forward on the CPU. One work item is a query tile of one (batch, head); items are
  * handed out dynamically (heaviest first) and each writes its own rows, so the result does not depend
- * on scheduling. For each kv tile the mask lists, the kernel computes the scores transposed,
+ * on scheduling. For each kv tile the block mask lists, the kernel computes the scores transposed,
  * {@code S^T = K Q^T} ({@code Q^T} packed and pre-scaled once per item), so the online softmax runs down
  * the columns with one vector of queries per step and no horizontal reductions; then {@code O += P V}.
  * Working memory per thread is a few tiles: no {@code Lq x Lk} buffer at any length.
+ *
+ * <p>The block mask is compiled from the problem's mask, or given by a mechanism that chose the blocks
+ * from the data; blocks larger than the kernel's tiles are split into tiles. With an {@link IndexMap} the
+ * kernel reads gathered rows in place and evaluates mask and score mod at their original positions.
  */
 final class FlashForward {
-    // Tile sizes: multiples of 6 (Gemm rows) and 16 (vector lanes); a 96 x 96 score tile stays in L1.
+    // Default tile sizes: multiples of 6 (Gemm rows) and 16 (vector lanes); a 96 x 96 score tile stays in L1.
     static final int BLOCK_Q = 96;
     static final int BLOCK_K = 96;
     private static final float LOG2E = 1.4426950408889634f;
@@ -33,108 +37,175 @@ final class FlashForward {
 
     private FlashForward() {}
 
-    static AttentionResult run(AttentionProblem p) {
-        int bq = Math.min(BLOCK_Q, Gemm.pad(p.lq()));
-        int bk = Math.min(BLOCK_K, Gemm.pad(p.lk()));
-        BlockMask mask = p.mask().compile(p.batch(), p.hq(), p.lq(), p.lk(), bq, bk);
-        Tensor q = p.q().contiguous(), k = p.k().contiguous(), v = p.v().contiguous();
-        Tensor out = Tensor.zeros(p.batch(), p.hq(), p.lq(), p.headDim());
-        Tensor lse = Tensor.zeros(p.batch(), p.hq(), p.lq());
-        int heads = p.batch() * p.hq();
-        int items = heads * mask.qBlocks();
+    /** The problem's mask compiled at tiles of at most {@code tileQ x tileK}. */
+    static BlockMask compile(AttentionProblem p, int tileQ, int tileK) {
+        return p.mask().compile(p.batch(), p.hq(), p.lq(), p.lk(), Math.min(tileQ, Gemm.pad(p.lq())), Math.min(tileK, Gemm.pad(p.lk())));
+    }
+
+    /**
+     * {@code blocks} over the (gathered) problem, in tiles of at most {@code tileQ x tileK}; {@code index} may be
+     * null. Shapes were checked by {@link FlashAttention}.
+     */
+    static AttentionResult run(AttentionProblem p, BlockMask blocks, IndexMap index, int tileQ, int tileK) {
+        int lq = index == null ? p.lq() : index.queryCount(p);
+        Strided q = Strided.of(p.q()), k = Strided.of(p.k()), v = Strided.of(p.v());
+        Tensor out = Tensor.zeros(p.batch(), p.hq(), lq, p.headDim());
+        Tensor lse = Tensor.zeros(p.batch(), p.hq(), lq);
+        int subs = ceilDiv(blocks.blockQ(), tileQ), tq = ceilDiv(blocks.blockQ(), subs);
+        int tk = ceilDiv(blocks.blockK(), ceilDiv(blocks.blockK(), tileK));
+        int heads = p.batch() * p.hq(), perBlock = heads * subs;
+        int items = perBlock * blocks.qBlocks();
         AtomicInteger next = new AtomicInteger();
         Parallel.run(items, (w, workers) -> {
-            Tile t = new Tile(p, bq, bk);
+            Tile t = new Tile(p, blocks, index, tq, tk);
             for (int i; (i = next.getAndIncrement()) < items; ) {
-                int qb = mask.qBlocks() - 1 - i / heads;   // last query tiles first: under causal masks they cost most
-                int bh = i % heads;
-                t.run(q, k, v, mask, bh / p.hq(), bh % p.hq(), qb, out, lse);
+                int qb = blocks.qBlocks() - 1 - i / perBlock;   // last query tiles first: under causal masks they cost most
+                int bh = i % heads, sub = i % perBlock / heads;
+                t.run(q, k, v, bh / p.hq(), bh % p.hq(), qb, sub, out, lse);
             }
         });
-        return new AttentionResult(out, lse, new AttentionResult.Stats(mask.visitedTiles(), mask.fullTiles(),
-                4.0 * mask.area() * p.headDim()));
+        long scores = blocks.visitedScores();
+        return new AttentionResult(out, lse, new AttentionResult.Stats(blocks.visitedTiles(), blocks.fullTiles(), scores,
+                Cost.attentionFlops(scores, p.headDim()), 2L * Float.BYTES * p.headDim() * blocks.visitedKeys()));
+    }
+
+    static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
     }
 
     /** One worker's buffers, sized once per call. */
     private static final class Tile {
         final AttentionProblem p;
-        final int bq, bk, d, dp, bqp, group;
+        final BlockMask blocks;
+        final boolean ownMask;          // blocks compiled from p.mask(): mask partial tiles with its intervals
+        final int[][] qIndex, kIndex;   // null: identity
+        final int lq, lk;               // of the (gathered) problem the blocks cover
+        final int tq, tk, d, dp, bqp, group;
         final float[] qT, kRows, vRows, sT, o, m, l, alpha, row;
         final ScoreMod mod;
 
-        Tile(AttentionProblem p, int bq, int bk) {
+        Tile(AttentionProblem p, BlockMask blocks, IndexMap index, int tq, int tk) {
             this.p = p;
-            this.bq = bq;
-            this.bk = bk;
+            this.blocks = blocks;
+            this.ownMask = blocks.mask() == p.mask();
+            this.qIndex = index == null ? null : index.queries();
+            this.kIndex = index == null ? null : index.keys();
+            this.lq = blocks.lq();
+            this.lk = blocks.lk();
+            this.tq = tq;
+            this.tk = tk;
             this.d = p.headDim();
             this.dp = Gemm.pad(d);
-            this.bqp = Gemm.pad(bq);
+            this.bqp = Gemm.pad(tq);
             this.group = p.hq() / p.hkv();
             this.mod = p.scoreMod();
             qT = new float[d * bqp];
-            kRows = new float[bk * d];
-            vRows = new float[bk * dp];
-            sT = new float[bk * bqp];
-            o = new float[bq * dp];
+            kRows = new float[tk * d];
+            vRows = new float[tk * dp];
+            sT = new float[tk * bqp];
+            o = new float[tq * dp];
             m = new float[bqp];
             l = new float[bqp];
             alpha = new float[bqp];
             row = new float[dp];
         }
 
-        void run(Tensor q, Tensor k, Tensor v, BlockMask mask, int b, int h, int qb, Tensor out, Tensor lse) {
-            int q0 = qb * bq, nq = Math.min(bq, p.lq() - q0);
+        void run(Strided q, Strided k, Strided v, int b, int h, int qb, int sub, Tensor out, Tensor lse) {
+            int blockEnd = Math.min(lq, (qb + 1) * blocks.blockQ());
+            int q0 = qb * blocks.blockQ() + sub * tq, nq = Math.min(tq, blockEnd - q0);
+            if (nq <= 0) return;
             int hk = h / group;
-            long qBase = ((long) (b * p.hq() + h) * p.lq() + q0) * d;
-            long kvBase = ((long) (b * p.hkv() + hk) * p.lk()) * d;
+            int[] qRows = qIndex == null ? null : qIndex[b * p.hq() + h];
+            int[] kRowsOf = kIndex == null ? null : kIndex[b * p.hkv() + hk];
             float scale = p.scale() * LOG2E; // scores in base 2: softmax uses the cheaper exp2
             if (nq < bqp) Arrays.fill(qT, 0f);
             for (int i = 0; i < nq; i++) {
-                q.readRow(qBase + (long) i * d, row, 0, d);
+                q.read(q.row(b, h, qRows == null ? q0 + i : qRows[q0 + i]), row, 0, d);
                 for (int x = 0; x < d; x++) qT[x * bqp + i] = row[x] * scale;
             }
-            // K and V are read in place when they live in a heap array (V also needs rows of whole vectors).
-            float[] kArr = k.heapArray(), vArr = d == dp ? v.heapArray() : null;
+            // K and V are read in place when they live in a heap array and rows are not gathered
+            // (V also needs rows of whole vectors); otherwise their rows are copied into the tile.
+            boolean inPlace = kRowsOf == null;
+            float[] kArr = inPlace ? k.heap() : null, vArr = inPlace && d == dp ? v.heap() : null;
+            long kBase = k.row(b, hk, 0), vBase = v.row(b, hk, 0);
             Arrays.fill(m, Float.NEGATIVE_INFINITY);
             Arrays.fill(l, 0f);
             Arrays.fill(o, 0, nq * dp, 0f);
 
-            for (int t = 0, n = mask.count(b, h, qb); t < n; t++) {
-                int k0 = mask.kBlock(b, h, qb, t) * bk, nk = Math.min(bk, p.lk() - k0);
-                float[] kSrc = kArr, vSrc = vArr;
-                int kOff = (int) (kvBase + (long) k0 * d), vOff = kOff;
-                if (kSrc == null) {
-                    k.readRow(kvBase + (long) k0 * d, kRows, 0, nk * d);
-                    kSrc = kRows;
-                    kOff = 0;
-                }
-                if (vSrc == null) {
-                    for (int j = 0; j < nk; j++) v.readRow(kvBase + (long) (k0 + j) * d, vRows, j * dp, d);
-                    vSrc = vRows;
-                    vOff = 0;
-                }
+            for (int t = 0, n = blocks.count(b, h, qb); t < n; t++) {
+                int kb = blocks.kBlock(b, h, qb, t);
+                boolean full = blocks.isFull(b, h, qb, t);
+                int kEnd = Math.min(lk, (kb + 1) * blocks.blockK());
+                for (int k0 = kb * blocks.blockK(); k0 < kEnd; k0 += tk) {
+                    int nk = Math.min(tk, kEnd - k0);
+                    float[] kSrc = kArr, vSrc = vArr;
+                    int kOff = (int) (kBase + k0 * k.s2()), kRs = (int) k.s2();
+                    int vOff = (int) (vBase + k0 * v.s2()), vRs = (int) v.s2();
+                    if (kSrc == null && kRowsOf == null && k.s2() == d) {
+                        k.read(kBase + (long) k0 * d, kRows, 0, nk * d);   // consecutive rows: one copy
+                        kSrc = kRows;
+                        kOff = 0;
+                        kRs = d;
+                    } else if (kSrc == null) {
+                        for (int j = 0; j < nk; j++) k.read(k.row(b, hk, kRowsOf == null ? k0 + j : kRowsOf[k0 + j]), kRows, j * d, d);
+                        kSrc = kRows;
+                        kOff = 0;
+                        kRs = d;
+                    }
+                    if (vSrc == null) {
+                        for (int j = 0; j < nk; j++) v.read(v.row(b, hk, kRowsOf == null ? k0 + j : kRowsOf[k0 + j]), vRows, j * dp, d);
+                        vSrc = vRows;
+                        vOff = 0;
+                        vRs = dp;
+                    }
 
-                Gemm.mul(nk, bqp, d, kSrc, kOff, d, 1, qT, 0, bqp, sT, 0, bqp, false);
-                if (!mod.isIdentity()) modScores(b, h, q0, nq, k0, nk);
-                if (!mask.isFull(b, h, qb, t)) mask.maskTile(b, h, q0, nq, k0, nk, sT, 0, 1, bqp);
-                softmaxColumns(nk);
-                rescaleRows(nq);
-                Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vSrc, vOff, dp, o, 0, dp, true);
+                    Gemm.mul(nk, bqp, d, kSrc, kOff, kRs, 1, qT, 0, bqp, sT, 0, bqp, false);
+                    if (!mod.isIdentity()) modScores(b, h, qRows, q0, nq, kRowsOf, k0, nk);
+                    if (!full) maskScores(b, h, qRows, q0, nq, kRowsOf, k0, nk);
+                    softmaxColumns(nk);
+                    rescaleRows(nq);
+                    Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vSrc, vOff, vRs, o, 0, dp, true);
+                }
             }
 
+            long outRow = ((long) (b * p.hq() + h) * lq + q0);
             for (int i = 0; i < nq; i++) {
                 float li = l[i], inv = li > 0 ? 1f / li : 0f;
                 for (int x = 0; x < d; x++) row[x] = o[i * dp + x] * inv;
-                out.writeRow(qBase + (long) i * d, row, 0, d);
-                lse.segment().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED,
-                        qBase / d + i, li > 0 ? m[i] * LN2 + (float) Math.log(li) : Float.NEGATIVE_INFINITY);
+                out.writeFloats((outRow + i) * d, row, 0, d);
+                lse.segment().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, outRow + i,
+                        li > 0 ? m[i] * LN2 + (float) Math.log(li) : Float.NEGATIVE_INFINITY);
             }
         }
 
-        private void modScores(int b, int h, int q0, int nq, int k0, int nk) {
+        /** Masked pairs of a partial tile to -inf: by the compiled intervals, or the problem's mask at original positions. */
+        private void maskScores(int b, int h, int[] qRows, int q0, int nq, int[] kRowsOf, int k0, int nk) {
+            if (ownMask) {
+                blocks.maskTile(b, h, q0, nq, k0, nk, sT, 0, 1, bqp);
+            } else if (qRows == null && kRowsOf == null) {
+                p.mask().maskTile(b, h, p.lq(), p.lk(), q0, nq, k0, nk, sT, 0, 1, bqp);
+            } else {
+                p.mask().maskTileGathered(b, h, p.lq(), p.lk(), qRows != null ? qRows : identity(lq), q0, nq,
+                        kRowsOf != null ? kRowsOf : identity(lk), k0, nk, sT, 0, 1, bqp);
+            }
+        }
+
+        private int[] identityCache;
+
+        private int[] identity(int n) {
+            if (identityCache == null || identityCache.length < n) {
+                identityCache = new int[Math.max(lq, lk)];
+                for (int i = 0; i < identityCache.length; i++) identityCache[i] = i;
+            }
+            return identityCache;
+        }
+
+        private void modScores(int b, int h, int[] qRows, int q0, int nq, int[] kRowsOf, int k0, int nk) {
             for (int j = 0; j < nk; j++) {
+                int kj = kRowsOf == null ? k0 + j : kRowsOf[k0 + j];
                 for (int i = 0; i < nq; i++) {
-                    sT[j * bqp + i] = mod.apply(sT[j * bqp + i] * LN2, b, h, q0 + i, k0 + j) * LOG2E;
+                    int qi = qRows == null ? q0 + i : qRows[q0 + i];
+                    sT[j * bqp + i] = mod.apply(sT[j * bqp + i] * LN2, b, h, qi, kj) * LOG2E;
                 }
             }
         }

@@ -35,8 +35,18 @@ public final class LseMerge {
         return l;
     }
 
-    /** Merges two results of the same queries over disjoint keys; shapes must agree. */
+    /**
+     * Merges two results of the same queries over disjoint keys; shapes must agree and both must carry a
+     * log-sum-exp (kernel and linear attention have none, so they cannot be merged this way).
+     */
     public static AttentionResult merge(AttentionResult a, AttentionResult b) {
+        if (a == null || b == null) {
+            throw new IllegalArgumentException((a == null ? "a" : "b") + ": expected an AttentionResult, got null");
+        }
+        if (!a.hasLse() || !b.hasLse()) {
+            throw new IllegalArgumentException((a.hasLse() ? "b" : "a") + ": expected a result with a log-sum-exp, got one without "
+                    + "(kernel and linear attention compute none, so their results cannot be merged exactly)");
+        }
         long[] shape = a.out().shape();
         if (!Arrays.equals(shape, b.out().shape())) {
             throw new IllegalArgumentException("b.out: expected shape " + Arrays.toString(shape) + ", got "
@@ -49,20 +59,18 @@ public final class LseMerge {
         }
         int d = (int) shape[shape.length - 1];
         float[] lseA = a.lse().toArray(), lseB = b.lse().toArray();
-        Tensor oa = a.out().contiguous(), ob = b.out().contiguous();
+        Tensor oa = a.out(), ob = b.out();
         Tensor out = Tensor.zeros(shape);
         float[] lse = new float[lseA.length];
         float[] ra = new float[d], rb = new float[d];
         for (int r = 0; r < lse.length; r++) {
-            oa.readRow((long) r * d, ra, 0, d);
-            ob.readRow((long) r * d, rb, 0, d);
+            oa.readRow(r, ra, 0);
+            ob.readRow(r, rb, 0);
             float l = mergeInto(ra, 0, lseA[r], rb, 0, lseB[r], d);
             if (l == Float.NEGATIVE_INFINITY) Arrays.fill(ra, 0f);
-            out.writeRow((long) r * d, ra, 0, d);
+            out.writeRow(r, ra, 0);
             lse[r] = l;
         }
-        return new AttentionResult(out, Tensor.of(lse, a.lse().shape()), new AttentionResult.Stats(
-                a.stats().visitedTiles() + b.stats().visitedTiles(), a.stats().fullTiles() + b.stats().fullTiles(),
-                a.stats().flops() + b.stats().flops()));
+        return new AttentionResult(out, Tensor.of(lse, a.lse().shape()), a.stats().plus(b.stats()));
     }
 }

@@ -12,21 +12,20 @@ import dev.attend.tensor.Tensor;
  * for checking other mechanisms, not for speed. Parallel over (batch, head) only, so results do not
  * depend on the thread count.
  */
-public final class ReferenceAttention implements AttentionMechanism {
+public final class ReferenceAttention extends AttentionMechanism {
     public static final String NAME = "reference";
 
-    @Override
-    public String name() {
-        return NAME;
+    static final MechanismDescriptor DESCRIPTOR = MechanismDescriptor.builder(NAME, ReferenceAttention::new)
+            .summary("The fp64-accumulating oracle, row by row from the definition: exact, slow, for tests and checks")
+            .scoreMods(true).backward(true)
+            .build();
+
+    private ReferenceAttention(MechanismDescriptor d, Params p) {
+        super(d, p);
     }
 
     @Override
-    public boolean supportsBackward() {
-        return true;
-    }
-
-    @Override
-    public AttentionResult forward(AttentionProblem p) {
+    protected AttentionResult compute(AttentionProblem p) {
         Rows r = new Rows(p);
         Tensor out = Tensor.zeros(p.batch(), p.hq(), p.lq(), p.headDim());
         Tensor lse = Tensor.zeros(p.batch(), p.hq(), p.lq());
@@ -43,13 +42,14 @@ public final class ReferenceAttention implements AttentionMechanism {
                 }
             }
         });
-        return new AttentionResult(out, lse, new AttentionResult.Stats(0, 0, p.forwardFlops()));
+        long scores = p.mask().area(p.batch(), p.hq(), p.lq(), p.lk());  // only visible pairs are scored
+        return new AttentionResult(out, lse, new AttentionResult.Stats(0, 0, scores, Cost.attentionFlops(scores, p.headDim()),
+                2L * Float.BYTES * p.headDim() * p.batch() * p.hq() * p.lk()));
     }
 
     /** Exact gradients in fp64; the {@code forward} result is not needed (everything is recomputed). */
     @Override
-    public Gradients backward(AttentionProblem p, AttentionResult forward, Tensor dOut) {
-        FlashBackward.checkGradOutput(p, dOut);
+    protected Gradients computeBackward(AttentionProblem p, AttentionResult forward, Tensor dOut) {
         Rows r = new Rows(p);
         int d = r.d, group = p.hq() / p.hkv();
         double[] dq = new double[p.batch() * p.hq() * p.lq() * d];

@@ -57,7 +57,7 @@ final class Codec {
                     MemorySegment.copy(src, LE_I16, off + 2 * i, sb, 0, m);
                     if (dtype == DType.F16) F16.decode(sb, 0, fb, 0, m);
                     else Bf16.decode(sb, 0, fb, 0, m);
-                    t.writeRow(i, fb, 0, m);
+                    t.writeFloats(i, fb, 0, m);
                 }
             }
             default -> throw new IllegalArgumentException("dtype: expected F32, F16 or BF16, got " + dtype);
@@ -106,7 +106,7 @@ final class Codec {
         ByteBuffer bb = ByteBuffer.allocate(CHUNK * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (long i = 0; i < n; i += CHUNK) {
             int m = (int) Math.min(CHUNK, n - i);
-            c.readRow(base + i, fb, 0, m);
+            c.readFloats(base + i, fb, 0, m);
             bb.clear();
             switch (dtype) {
                 case F32 -> {

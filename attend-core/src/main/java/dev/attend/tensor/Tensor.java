@@ -12,7 +12,8 @@ import java.util.Random;
  * <p>The segment is off-heap and managed by the garbage collector ({@link Arena#ofAuto()}), so a tensor
  * may hold more than 2^31 elements. Views ({@link #reshape}, {@link #slice}, {@link #permute}) share data;
  * {@link #contiguous()} copies only when the layout is not already row-major. Element access through
- * {@link #get(long...)} is for tests and tools; kernels copy rows with {@link #readRow} and {@link #writeRow}.
+ * {@link #get(long...)} is for tests and tools; {@link #readRow} and {@link #writeRow} copy whole rows of any
+ * view, and kernels address the segment themselves ({@link #offset()}, {@link #strides()}, {@link #readFloats}).
  */
 public final class Tensor {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
@@ -166,17 +167,24 @@ public final class Tensor {
         return offset == 0 && (Arrays.equals(strides, rowMajorStrides(shape)) || size <= 1);
     }
 
-    /** This tensor if {@link #isContiguous()} already, else a row-major copy. */
+    /**
+     * This tensor if {@link #isContiguous()} already, else a row-major copy. The copy moves whole rows
+     * (one bulk copy each when the last stride is 1), so permuting {@code [B, L, H, D]} to
+     * {@code [B, H, L, D]} costs one pass at memory speed.
+     */
     public Tensor contiguous() {
         if (isContiguous()) return this;
         Tensor out = zeros(shape);
-        long[] idx = new long[shape.length];
-        for (long i = 0; i < size; i++) {
-            out.data.setAtIndex(F32, i, data.getAtIndex(F32, offsetOf(idx)));
-            for (int d = shape.length - 1; d >= 0; d--) {
-                if (++idx[d] < shape[d]) break;
-                idx[d] = 0;
-            }
+        long n = rows(), d = lastDim();
+        if (shape.length == 0 || d == 0) {
+            if (size == 1) out.data.setAtIndex(F32, 0, data.getAtIndex(F32, offset));
+            return out;
+        }
+        float[] row = new float[(int) Math.min(d, Integer.MAX_VALUE - 8)];
+        if (d > row.length) throw new IllegalArgumentException("contiguous: last dimension too large: " + d);
+        for (long r = 0; r < n; r++) {
+            readRow(r, row, 0);
+            MemorySegment.copy(row, 0, out.data, F32, r * d * 4, (int) d);
         }
         return out;
     }
@@ -216,14 +224,91 @@ public final class Tensor {
         return new Tensor(data, offset, s, st);
     }
 
-    /** Copies {@code n} consecutive floats starting at float index {@code at} of the segment into {@code dst}. */
-    public void readRow(long at, float[] dst, int dstOff, int n) {
+    /**
+     * Copies row {@code row} of this view into {@code dst}: the {@code dim(rank-1)} elements whose leading
+     * indices, read in row-major order, number {@code row} (so row r of a {@code [B, H, L, D]} tensor is
+     * {@code (r / (H*L), r / L % H, r % L, :)}). Respects offset and strides; one bulk copy when the last
+     * stride is 1.
+     */
+    public void readRow(long row, float[] dst, int dstOff) {
+        long at = rowStart(row), n = lastDim(), s = lastStride();
+        checkRoom("dst", dst, dstOff, n);
+        if (s == 1) {
+            MemorySegment.copy(data, F32, at * 4, dst, dstOff, (int) n);
+        } else {
+            for (int i = 0; i < n; i++) dst[dstOff + i] = data.getAtIndex(F32, at + i * s);
+        }
+    }
+
+    /** Writes {@code src[srcOff ..]} into row {@code row} of this view (see {@link #readRow(long, float[], int)}). */
+    public void writeRow(long row, float[] src, int srcOff) {
+        long at = rowStart(row), n = lastDim(), s = lastStride();
+        checkRoom("src", src, srcOff, n);
+        if (s == 1) {
+            MemorySegment.copy(src, srcOff, data, F32, at * 4, (int) n);
+        } else {
+            for (int i = 0; i < n; i++) data.setAtIndex(F32, at + i * s, src[srcOff + i]);
+        }
+    }
+
+    /** Number of rows: the product of every dimension but the last (1 for a scalar). */
+    public long rows() {
+        long d = lastDim();
+        return d == 0 ? 0 : size / d;
+    }
+
+    /**
+     * Raw access for kernels: copies {@code n} floats from float index {@code at} of {@link #segment()}.
+     * It ignores the view: kernels compute {@code at} from {@link #offset()} and {@link #strides()}.
+     */
+    public void readFloats(long at, float[] dst, int dstOff, int n) {
         MemorySegment.copy(data, F32, at * 4, dst, dstOff, n);
     }
 
-    /** Copies {@code n} floats from {@code src} to the segment at float index {@code at}. */
-    public void writeRow(long at, float[] src, int srcOff, int n) {
+    /** Raw access for kernels: the inverse of {@link #readFloats}. */
+    public void writeFloats(long at, float[] src, int srcOff, int n) {
         MemorySegment.copy(src, srcOff, data, F32, at * 4, n);
+    }
+
+    /** Element offset of this view's first element in {@link #segment()}. */
+    public long offset() {
+        return offset;
+    }
+
+    /** Stride of dimension {@code i}, in elements. */
+    public long stride(int i) {
+        return strides[i];
+    }
+
+    private long lastDim() {
+        return shape.length == 0 ? 1 : shape[shape.length - 1];
+    }
+
+    private long lastStride() {
+        return shape.length == 0 ? 1 : strides[shape.length - 1];
+    }
+
+    /** Float index in the segment of the first element of row {@code row}. */
+    private long rowStart(long row) {
+        long rows = rows();
+        if (row < 0 || row >= rows) {
+            throw new IndexOutOfBoundsException("row: expected 0 <= row < " + rows + " for shape " + Arrays.toString(shape)
+                    + ", got " + row);
+        }
+        long at = offset, r = row;
+        for (int i = shape.length - 2; i >= 0; i--) {
+            at += (r % shape[i]) * strides[i];
+            r /= shape[i];
+        }
+        return at;
+    }
+
+    private static void checkRoom(String name, float[] a, int off, long n) {
+        if (a == null) throw new IllegalArgumentException(name + ": expected an array, got null");
+        if (off < 0 || off + n > a.length) {
+            throw new IllegalArgumentException(name + ": expected room for " + n + " floats at offset " + off
+                    + ", got an array of length " + a.length);
+        }
     }
 
     /** All elements in row-major order; only for tensors under 2^31 elements. */

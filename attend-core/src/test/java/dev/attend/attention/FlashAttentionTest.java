@@ -35,8 +35,12 @@ class FlashAttentionTest {
             }
         }
         for (float x : got.out().toArray()) assertFalse(Float.isNaN(x));
-        assertEquals(4.0 * c.problem().mask().area(c.problem().batch(), c.problem().hq(), c.problem().lq(),
-                c.problem().lk()) * c.problem().headDim(), got.stats().flops());
+        // The reference scores exactly the visible pairs; flash whole visited tiles, never fewer.
+        long area = c.problem().mask().area(c.problem().batch(), c.problem().hq(), c.problem().lq(), c.problem().lk());
+        assertEquals(Cost.forwardFlops(c.problem()), want.stats().flops());
+        assertEquals(area, want.stats().scores());
+        assertTrue(got.stats().scores() >= area, "flash scored " + got.stats().scores() + " < area " + area);
+        assertEquals(Cost.attentionFlops(got.stats().scores(), c.problem().headDim()), got.stats().flops());
     }
 
     @ParameterizedTest
@@ -85,11 +89,15 @@ class FlashAttentionTest {
         AttentionResult docs = Attention.flash().forward(AttentionProblem.of(q, k, k, Masks.documentsCausal(960, 960, 960, 960)));
         // 40 query tiles: causal visits 40*41/2 tiles, 40 of them on the diagonal (partial); a 96-key window
         // visits at most 2 tiles per query tile; four causal documents visit 4 * 10*11/2.
-        assertEquals(820, causal.stats().visitedTiles());
-        assertEquals(780, causal.stats().fullTiles());
-        assertEquals(79, window.stats().visitedTiles());
-        assertEquals(220, docs.stats().visitedTiles());
-        assertEquals(4.0 * 16 * (long) l * (l + 1) / 2, causal.stats().flops());
+        assertEquals(820, causal.stats().blocks());
+        assertEquals(780, causal.stats().fullBlocks());
+        assertEquals(79, window.stats().blocks());
+        assertEquals(220, docs.stats().blocks());
+        // Work done is whole tiles (masked pairs of the diagonal tiles included); useful work is the exact area.
+        assertEquals(820L * 96 * 96, causal.stats().scores());
+        assertEquals(4.0 * 16 * 820 * 96 * 96, causal.stats().flops());
+        assertEquals(2L * 4 * 16 * 820 * 96, causal.stats().kvBytes());
+        assertEquals(4.0 * 16 * (long) l * (l + 1) / 2, Cost.forwardFlops(AttentionProblem.of(q, k, k, Masks.causal())));
     }
 
     @Test

@@ -13,6 +13,11 @@ import java.util.Objects;
  * is available by key block ({@link #countByKey}) for backward passes parallel over keys. Edge
  * tiles are clipped to lq / lk: FULL means every pair of the clipped tile.
  *
+ * <p>Two ways to get one: {@link Mask#compile} derives it from a mask, and {@link #fromKvBlocks} takes
+ * explicit per-(b, h, q-block) lists of FULL and PARTIAL key blocks chosen by a mechanism from the data
+ * (FlexAttention's name); such a block mask has no mask of its own: kernels mask its PARTIAL tiles with
+ * the problem's mask, and FULL is the caller's promise that every pair of the tile is visible.
+ *
  * <p>Memory: O(qBlocks + visited tiles) ints per distinct (b, h) structure, plus O(lq) ints of row
  * intervals for slice masks; a mask that does not depend on (b, h) stores one structure that all
  * (b, h) share. Accessors are O(1); {@link #maskTile} is O(nq * intervals) interval fills for slice
@@ -20,24 +25,27 @@ import java.util.Objects;
  */
 public final class BlockMask {
 
-    private final Mask mask;
+    private final Mask mask;              // null for explicit block masks
     private final int batch, heads, lq, lk, blockQ, blockK, qBlocks, kBlocks;
     private final boolean byBatch, byHead;
     private final Layout[] layouts;       // one per distinct (b, h) slot
-    private final RowIntervals intervals; // non-null for slice masks
+    private final RowIntervals[] intervals; // per slot, non-null for slice masks
 
     /**
      * One (b, h) block structure. Entries encode {@code block << 1 | full}, so the flag costs no
-     * extra array; row and column views are two CSR arrays over the same tiles.
+     * extra array; row and column views are two CSR arrays over the same tiles. {@code scores} is the
+     * summed area of the visited tiles (clipped to lq x lk) and {@code keys} their summed key counts;
+     * {@code area} is -1 when not known (explicit blocks).
      */
-    private record Layout(int[] rowPtr, int[] rowEntries, int[] colPtr, int[] colEntries, long area, long fullTiles) {
+    private record Layout(int[] rowPtr, int[] rowEntries, int[] colPtr, int[] colEntries, long area, long fullTiles,
+                          long scores, long keys) {
         long visited() {
             return rowEntries.length;
         }
     }
 
     private BlockMask(Mask mask, int batch, int heads, int lq, int lk, int blockQ, int blockK,
-                      boolean byBatch, boolean byHead, Layout[] layouts, RowIntervals intervals) {
+                      boolean byBatch, boolean byHead, Layout[] layouts, RowIntervals[] intervals) {
         this.mask = mask;
         this.batch = batch;
         this.heads = heads;
@@ -56,9 +64,15 @@ public final class BlockMask {
     /** Arguments are validated by {@link Mask#compile}. */
     static BlockMask build(Mask mask, int batch, int heads, int lq, int lk, int blockQ, int blockK) {
         if (mask.isSliceForm()) {
-            RowIntervals rows = mask.intervals(lq, lk);
-            Layout l = fromIntervals(rows, blockQ, blockK);
-            return new BlockMask(mask, batch, heads, lq, lk, blockQ, blockK, false, false, new Layout[] {l}, rows);
+            boolean byBatch = mask.dependence().byBatch;
+            int slots = byBatch ? batch : 1;
+            RowIntervals[] rows = new RowIntervals[slots];
+            Layout[] layouts = new Layout[slots];
+            for (int b = 0; b < slots; b++) {
+                rows[b] = mask.intervals(b, lq, lk);
+                layouts[b] = fromIntervals(rows[b], blockQ, blockK);
+            }
+            return new BlockMask(mask, batch, heads, lq, lk, blockQ, blockK, byBatch, false, layouts, rows);
         }
         Mask.Dependence d = mask.dependence();
         int nb = d.byBatch ? batch : 1, nh = d.byHead ? heads : 1;
@@ -73,6 +87,7 @@ public final class BlockMask {
 
     // ---------------------------------------------------------------- shape
 
+    /** The mask this was compiled from; null for {@link #fromKvBlocks explicit blocks}. */
     public Mask mask() { return mask; }
     public int batch() { return batch; }
     public int heads() { return heads; }
@@ -90,9 +105,14 @@ public final class BlockMask {
         return layouts.length == 1;
     }
 
-    /** True when partial tiles are masked by interval fills (slice form), false when by predicate calls. */
+    /** True when partial tiles are masked by interval fills (slice form), false when by predicate calls or explicit. */
     public boolean isSliceForm() {
         return intervals != null;
+    }
+
+    /** True when built by {@link #fromKvBlocks}: no mask of its own, and no exact area. */
+    public boolean isExplicit() {
+        return mask == null;
     }
 
     // ---------------------------------------------------------------- row view
@@ -162,9 +182,14 @@ public final class BlockMask {
     /**
      * {@link #maskTile(int, int, int, int, int, int, float[], int, int)} for a tile stored with any two
      * strides: element (r, c) is {@code scores[off + r*rowStride + c*colStride]}. A kernel that keeps its
-     * scores transposed (keys as rows) passes {@code rowStride = 1, colStride = ld}.
+     * scores transposed (keys as rows) passes {@code rowStride = 1, colStride = ld}. The mask's own
+     * {@link Mask#maskTile}, with the row intervals compiled here.
      */
     public void maskTile(int b, int h, int q0, int nq, int k0, int nk, float[] scores, int off, int rowStride, int colStride) {
+        if (mask == null) {
+            throw new IllegalStateException("maskTile: an explicit block mask (fromKvBlocks) has no mask of its own; "
+                    + "mask its PARTIAL tiles with the problem's mask (Mask.maskTile)");
+        }
         Objects.checkIndex(b, batch);
         Objects.checkIndex(h, heads);
         Objects.checkFromIndexSize(q0, nq, lq);
@@ -172,40 +197,46 @@ public final class BlockMask {
         if (nq == 0 || nk == 0) {
             return;
         }
-        long need = (long) (nq - 1) * rowStride + (long) (nk - 1) * colStride + 1;
-        boolean overlapping = rowStride < 1 || colStride < 1
-                || (colStride == 1 ? nq > 1 && rowStride < nk : rowStride == 1 ? nk > 1 && colStride < nq : false);
-        if (overlapping || off < 0 || off + need > scores.length) {
-            throw new IllegalArgumentException("maskTile: tile " + nq + "x" + nk + " with strides (" + rowStride + ", "
-                    + colStride + ") at offset " + off + " must fit in scores of length " + scores.length
-                    + " without overlapping rows");
-        }
+        Mask.checkTile(nq, nk, scores, off, rowStride, colStride);
         if (intervals != null) {
+            RowIntervals rows = intervals[byBatch ? b : 0];
             for (int r = 0; r < nq; r++) {
-                intervals.maskRow(q0 + r, k0, nk, scores, off + r * rowStride, colStride);
+                rows.maskRow(q0 + r, k0, nk, scores, off + r * rowStride, colStride);
             }
             return;
         }
-        for (int r = 0; r < nq; r++) {
-            int base = off + r * rowStride;
-            for (int c = 0; c < nk; c++) {
-                if (!mask.test(b, h, q0 + r, k0 + c, lq, lk)) {
-                    scores[base + c * colStride] = Float.NEGATIVE_INFINITY;
-                }
-            }
-        }
+        mask.maskTile(b, h, lq, lk, q0, nq, k0, nk, scores, off, rowStride, colStride);
     }
 
     // ---------------------------------------------------------------- stats
 
     /** Exact number of visible (q, k) pairs of (b, h). */
     public long area(int b, int h) {
+        requireArea();
         return layout(b, h).area;
     }
 
     /** Exact number of visible (b, h, q, k) over the whole problem: FLOPs are {@code 4 * area() * D}. */
     public long area() {
+        requireArea();
         return sum(Layout::area);
+    }
+
+    private void requireArea() {
+        if (mask == null) {
+            throw new IllegalStateException("area: an explicit block mask (fromKvBlocks) knows its tiles, not which pairs "
+                    + "inside PARTIAL tiles are visible; ask the problem's mask (Mask.area)");
+        }
+    }
+
+    /** (query, key) pairs inside the visited tiles (clipped to lq x lk), masked ones included: the scores a kernel computes. */
+    public long visitedScores() {
+        return sum(Layout::scores);
+    }
+
+    /** Key rows loaded by a kernel that loads each visited tile's keys once: the summed key counts of the visited tiles. */
+    public long visitedKeys() {
+        return sum(Layout::keys);
     }
 
     /** Tiles visited over all (b, h): the sum of {@link #count} over every (b, h, qb). */
@@ -220,7 +251,10 @@ public final class BlockMask {
 
     /** Ints held by the block structure and row intervals, for memory checks. */
     public long sizeInInts() {
-        long s = intervals == null ? 0 : intervals.sizeInInts();
+        long s = 0;
+        if (intervals != null) {
+            for (RowIntervals r : intervals) s += r.sizeInInts();
+        }
         for (Layout l : layouts) {
             s += l.rowPtr.length + l.rowEntries.length + l.colPtr.length + l.colEntries.length;
         }
@@ -245,11 +279,75 @@ public final class BlockMask {
 
     @Override
     public String toString() {
-        return "BlockMask[" + mask.describe() + ", B=" + batch + ", H=" + heads + ", lq=" + lq + ", lk=" + lk
+        return "BlockMask[" + (mask == null ? "explicit" : mask.describe()) + ", B=" + batch + ", H=" + heads + ", lq=" + lq + ", lk=" + lk
                 + ", block=" + blockQ + "x" + blockK + ", visited=" + visitedTiles() + ", full=" + fullTiles() + "]";
     }
 
     // ---------------------------------------------------------------- construction
+
+    /**
+     * A block mask from explicit lists (FlexAttention's {@code from_kv_blocks}): for row
+     * {@code r = (b * heads + h) * ceil(lq / blockQ) + qb}, {@code full[r]} lists the key blocks the query
+     * block visits with no mask work and {@code partial[r]} those whose pairs the kernel masks with the
+     * problem's mask; a null row (or a null array) lists nothing. Block sizes are the caller's; kernels
+     * split them into their own tiles. Indices must lie in {@code [0, ceil(lk / blockK))} and appear at most
+     * once per row across both lists; they are sorted here. Memory O(batch * heads * qBlocks + listed tiles).
+     *
+     * @throws IllegalArgumentException naming the row and the index when a list is malformed
+     */
+    public static BlockMask fromKvBlocks(int batch, int heads, int lq, int lk, int blockQ, int blockK,
+                                         int[][] full, int[][] partial) {
+        Mask.requirePositive("batch", batch);
+        Mask.requirePositive("heads", heads);
+        Mask.requireLengths(lq, lk);
+        Mask.requirePositive("blockQ", blockQ);
+        Mask.requirePositive("blockK", blockK);
+        int qBlocks = ceilDiv(lq, blockQ), kBlocks = ceilDiv(lk, blockK);
+        long rows = (long) batch * heads * qBlocks;
+        if (rows > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("fromKvBlocks: batch * heads * qBlocks must stay below 2^31, got " + rows);
+        }
+        for (int[][] lists : new int[][][] {full, partial}) {
+            if (lists != null && lists.length != rows) {
+                throw new IllegalArgumentException("fromKvBlocks: " + (lists == full ? "full" : "partial") + " must have batch * heads * qBlocks = "
+                        + rows + " rows, got " + lists.length);
+            }
+        }
+        Layout[] layouts = new Layout[batch * heads];
+        boolean[] seen = new boolean[kBlocks];
+        for (int bh = 0; bh < batch * heads; bh++) {
+            int[] rowPtr = new int[qBlocks + 1];
+            RowIntervals.IntList entries = new RowIntervals.IntList(qBlocks * 4);
+            long fullTiles = 0;
+            for (int qb = 0; qb < qBlocks; qb++) {
+                int r = bh * qBlocks + qb, start = entries.size();
+                int[] f = full == null ? null : full[r], p = partial == null ? null : partial[r];
+                for (int pass = 0; pass < 2; pass++) {
+                    int[] list = pass == 0 ? f : p;
+                    if (list == null) continue;
+                    for (int kb : list) {
+                        if (kb < 0 || kb >= kBlocks) {
+                            throw new IllegalArgumentException("fromKvBlocks: " + (pass == 0 ? "full" : "partial") + "[" + r + "] (b="
+                                    + bh / heads + ", h=" + bh % heads + ", qBlock=" + qb + "): key block must be in [0, " + kBlocks
+                                    + "), got " + kb);
+                        }
+                        if (seen[kb]) {
+                            throw new IllegalArgumentException("fromKvBlocks: row " + r + " (b=" + bh / heads + ", h=" + bh % heads
+                                    + ", qBlock=" + qb + ") lists key block " + kb + " twice");
+                        }
+                        seen[kb] = true;
+                        entries.add(kb << 1 | (pass == 0 ? 1 : 0));
+                        if (pass == 0) fullTiles++;
+                    }
+                }
+                entries.sort(start, entries.size());  // block << 1 | flag: sorting by entry sorts by block
+                for (int i = start; i < entries.size(); i++) seen[entries.get(i) >>> 1] = false;
+                rowPtr[qb + 1] = entries.size();
+            }
+            layouts[bh] = withColumns(rowPtr, entries.toArray(), kBlocks, -1, fullTiles, lq, lk, blockQ, blockK);
+        }
+        return new BlockMask(null, batch, heads, lq, lk, blockQ, blockK, true, true, layouts, null);
+    }
 
     /**
      * Block structure from row intervals with difference arrays: per row, each interval adds +1 to
@@ -304,7 +402,7 @@ public final class BlockMask {
             }
             rowPtr[qb + 1] = entries.size();
         }
-        return withColumns(rowPtr, entries.toArray(), kBlocks, rows.area, fullTiles);
+        return withColumns(rowPtr, entries.toArray(), kBlocks, rows.area, fullTiles, lq, lk, blockQ, blockK);
     }
 
     /** Block structure by evaluating the predicate on every pair of every tile: O(lq * lk) calls. */
@@ -336,12 +434,23 @@ public final class BlockMask {
             }
             rowPtr[qb + 1] = entries.size();
         }
-        return withColumns(rowPtr, entries.toArray(), kBlocks, area, fullTiles);
+        return withColumns(rowPtr, entries.toArray(), kBlocks, area, fullTiles, lq, lk, blockQ, blockK);
     }
 
-    /** CSR transpose; scanning query blocks in order keeps each column ascending. */
-    private static Layout withColumns(int[] rowPtr, int[] rowEntries, int kBlocks, long area, long fullTiles) {
+    /** CSR transpose (scanning query blocks in order keeps each column ascending), and the visited tiles' sizes. */
+    private static Layout withColumns(int[] rowPtr, int[] rowEntries, int kBlocks, long area, long fullTiles,
+                                      int lq, int lk, int blockQ, int blockK) {
         int qBlocks = rowPtr.length - 1;
+        long scores = 0, keys = 0;
+        for (int qb = 0; qb < qBlocks; qb++) {
+            long rows = Math.min(lq, (long) (qb + 1) * blockQ) - (long) qb * blockQ;
+            for (int i = rowPtr[qb]; i < rowPtr[qb + 1]; i++) {
+                int kb = rowEntries[i] >>> 1;
+                long cols = Math.min(lk, (long) (kb + 1) * blockK) - (long) kb * blockK;
+                scores += rows * cols;
+                keys += cols;
+            }
+        }
         int[] colPtr = new int[kBlocks + 1];
         for (int e : rowEntries) {
             colPtr[(e >>> 1) + 1]++;
@@ -357,7 +466,7 @@ public final class BlockMask {
                 colEntries[fill[e >>> 1]++] = qb << 1 | (e & 1);
             }
         }
-        return new Layout(rowPtr, rowEntries, colPtr, colEntries, area, fullTiles);
+        return new Layout(rowPtr, rowEntries, colPtr, colEntries, area, fullTiles, scores, keys);
     }
 
     private static int ceilDiv(int a, int b) {

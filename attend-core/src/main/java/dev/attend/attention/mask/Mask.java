@@ -2,6 +2,7 @@ package dev.attend.attention.mask;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -57,16 +58,24 @@ public abstract class Mask {
         List<Slice> slices(int lq, int lk);
     }
 
+    /** Slices of a slice-form mask that may differ per batch entry (e.g. padding: each sequence's own length). */
+    @FunctionalInterface
+    interface BatchSliceSource {
+        List<Slice> slices(int b, int lq, int lk);
+    }
+
     /** Closed-form visibility of a library slice mask; kept independent of its slices so tests can check one against the other. */
     @FunctionalInterface
     interface Oracle {
-        boolean visible(int q, int k, int lq, int lk);
+        boolean visible(int b, int q, int k, int lq, int lk);
     }
 
     private final String name;
+    private final String kind;  // registry name of a library mask, null for predicates and combinations
 
-    Mask(String name) {
+    Mask(String name, String kind) {
         this.name = name;
+        this.kind = kind;
     }
 
     // ---------------------------------------------------------------- factories
@@ -77,7 +86,7 @@ public abstract class Mask {
         if (source == null) {
             throw new IllegalArgumentException("mask '" + name + "': slice source must be non-null, got null");
         }
-        return new SliceMask(name, source, null);
+        return new SliceMask(name, null, (b, lq, lk) -> source.slices(lq, lk), null, -1);
     }
 
     /** A slice-form mask made of a fixed list of slices; they must lie inside [0, lq) x [0, lk) at compile time. */
@@ -86,7 +95,7 @@ public abstract class Mask {
             throw new IllegalArgumentException("slices: expected a list, got null");
         }
         List<Slice> copy = List.copyOf(slices);
-        return new SliceMask("slices(" + copy.size() + ")", (lq, lk) -> copy, null);
+        return new SliceMask("slices(" + copy.size() + ")", null, (b, lq, lk) -> copy, null, -1);
     }
 
     /** A predicate mask that may depend on (b, h): evaluated separately for every (b, h) at compile time. */
@@ -111,12 +120,9 @@ public abstract class Mask {
     }
 
     /**
-     * Parses a CLI mask spec: a library name with its arguments ({@code full}, {@code causal},
-     * {@code causal-br}, {@code sliding:W}, {@code sliding-bi:W}, {@code global-sliding:G,W},
-     * {@code document:L1,L2,..}, {@code document-causal:L1,..}, {@code share-question:L1,..},
-     * {@code causal-blockwise:L1,..}, {@code prefix-lm:P}, {@code prefix-lm-document:P1,..;L1,..},
-     * {@code block-causal-document:B;L1,..}, {@code sinks:S,W}, {@code block-sparse-random:BQ,BK,D,SEED}),
-     * combined with {@code &}, {@code |} (weaker) and parentheses, e.g. {@code "document:512,1024&causal"}.
+     * Parses a CLI mask spec: a library name from {@link MaskRegistry} with its arguments ({@code causal},
+     * {@code sliding:128}, {@code document:512,1024}, {@code block-causal-document:64;256,256}), combined with
+     * {@code &}, {@code |} (weaker) and parentheses, e.g. {@code "document:512,1024&causal"}.
      * {@link #describe()} of any library mask or combination parses back to the same mask.
      *
      * @throws IllegalArgumentException with one line naming the spec, what was expected and what was found
@@ -125,9 +131,19 @@ public abstract class Mask {
         return MaskSpec.parse(spec);
     }
 
-    /** Library slice mask with an independent closed-form oracle. */
+    /** Library slice mask with an independent closed-form oracle; its kind is its name up to the ':'. */
     static Mask library(String name, SliceSource source, Oracle oracle) {
-        return new SliceMask(name, source, oracle);
+        return new SliceMask(name, kindOf(name), (b, lq, lk) -> source.slices(lq, lk), oracle, -1);
+    }
+
+    /** Library slice mask whose slices differ per batch entry; {@code batch} is the number of entries it has. */
+    static Mask libraryPerBatch(String name, int batch, BatchSliceSource source, Oracle oracle) {
+        return new SliceMask(name, kindOf(name), source, oracle, batch);
+    }
+
+    private static String kindOf(String name) {
+        int colon = name.indexOf(':');
+        return colon < 0 ? name : name.substring(0, colon);
     }
 
     // ---------------------------------------------------------------- queries
@@ -149,7 +165,130 @@ public abstract class Mask {
     /** Unchecked visibility: callers have validated lengths and indices. */
     abstract boolean test(int b, int h, int qi, int ki, int lq, int lk);
 
-    /** What this mask may depend on; slice masks are always {@link Dependence#SHARED}. */
+    /** The registry name of a library mask ({@code "sliding"} for {@code sliding:128}); empty for predicates and combinations. */
+    public final Optional<String> kind() {
+        return Optional.ofNullable(kind);
+    }
+
+    /** Checks that this mask can serve {@code batch} batch entries (a per-batch mask has a fixed number). */
+    void requireBatch(int batch) {
+    }
+
+    /**
+     * True when no visible query sees a key after its own position: {@code k <= q} (top-left) for every
+     * visible pair, or {@code k <= q + lk - lq} (bottom-right) for every visible pair. O(lq) per distinct
+     * batch entry for slice masks; predicate masks are asked about every pair above the diagonal.
+     */
+    public boolean isCausal(int batch, int heads, int lq, int lk) {
+        requirePositive("batch", batch);
+        requirePositive("heads", heads);
+        requireLengths(lq, lk);
+        requireBatch(batch);
+        Dependence d = dependence();
+        boolean topLeft = true, bottomRight = true;
+        for (int b = 0; b < (d.byBatch ? batch : 1); b++) {
+            if (isSliceForm()) {
+                RowIntervals r = intervals(b, lq, lk);
+                for (int q = 0; q < lq && (topLeft || bottomRight); q++) {
+                    int n = r.count(q);
+                    if (n == 0) continue;
+                    long last = r.hi(r.first(q) + n - 1) - 1L;
+                    topLeft &= last <= q;
+                    bottomRight &= last <= q + (long) lk - lq;
+                }
+                continue;
+            }
+            for (int h = 0; h < (d.byHead ? heads : 1); h++) {
+                for (int q = 0; q < lq && (topLeft || bottomRight); q++) {
+                    // Only keys past one of the two diagonals can break causality.
+                    int start = (int) Math.max(0, Math.min(q + 1L, q + (long) lk - lq + 1));
+                    for (int k = start; k < lk && (topLeft || bottomRight); k++) {
+                        if (!test(b, h, q, k, lq, lk)) continue;
+                        if (k > q) topLeft = false;
+                        if (k > q + (long) lk - lq) bottomRight = false;
+                    }
+                }
+            }
+        }
+        return topLeft || bottomRight;
+    }
+
+    /**
+     * Sets the masked entries of a score tile to {@link Float#NEGATIVE_INFINITY} and leaves visible ones
+     * untouched. Tile rows are queries {@code q0 .. q0+nq-1} and columns keys {@code k0 .. k0+nk-1} of (b, h)
+     * at lengths (lq, lk); element (r, c) is {@code scores[off + r*rowStride + c*colStride]} (a kernel that
+     * keeps scores transposed passes {@code rowStride = 1}). Slice masks fill whole runs from their row
+     * intervals; predicates are asked per element.
+     */
+    public final void maskTile(int b, int h, int lq, int lk, int q0, int nq, int k0, int nk,
+                               float[] scores, int off, int rowStride, int colStride) {
+        requireLengths(lq, lk);
+        Objects.checkFromIndexSize(q0, nq, lq);
+        Objects.checkFromIndexSize(k0, nk, lk);
+        if (nq == 0 || nk == 0) return;
+        checkTile(nq, nk, scores, off, rowStride, colStride);
+        if (b < 0 || h < 0) throw new IllegalArgumentException("maskTile: (b, h) must be >= 0, got (" + b + ", " + h + ")");
+        if (isSliceForm()) {
+            RowIntervals r = intervals(b, lq, lk);
+            for (int i = 0; i < nq; i++) r.maskRow(q0 + i, k0, nk, scores, off + i * rowStride, colStride);
+            return;
+        }
+        for (int i = 0; i < nq; i++) {
+            int base = off + i * rowStride;
+            for (int c = 0; c < nk; c++) {
+                if (!test(b, h, q0 + i, k0 + c, lq, lk)) scores[base + c * colStride] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /**
+     * {@link #maskTile} for a tile of gathered rows: row r is query {@code qRows[qOff + r]} and column c key
+     * {@code kRows[kOff + c]} in the original positions (what a mechanism that runs flash over a permuted or
+     * selected set of queries and keys needs). One visibility test per element.
+     */
+    public final void maskTileGathered(int b, int h, int lq, int lk, int[] qRows, int qOff, int nq, int[] kRows, int kOff, int nk,
+                                       float[] scores, int off, int rowStride, int colStride) {
+        requireLengths(lq, lk);
+        Objects.checkFromIndexSize(qOff, nq, qRows.length);
+        Objects.checkFromIndexSize(kOff, nk, kRows.length);
+        if (nq == 0 || nk == 0) return;
+        checkTile(nq, nk, scores, off, rowStride, colStride);
+        for (int i = 0; i < nq; i++) {
+            int q = Objects.checkIndex(qRows[qOff + i], lq), base = off + i * rowStride;
+            for (int c = 0; c < nk; c++) {
+                if (!test(b, h, q, Objects.checkIndex(kRows[kOff + c], lk), lq, lk)) scores[base + c * colStride] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    static void checkTile(int nq, int nk, float[] scores, int off, int rowStride, int colStride) {
+        long need = (long) (nq - 1) * rowStride + (long) (nk - 1) * colStride + 1;
+        boolean overlapping = rowStride < 1 || colStride < 1
+                || (colStride == 1 ? nq > 1 && rowStride < nk : rowStride == 1 ? nk > 1 && colStride < nq : false);
+        if (scores == null || overlapping || off < 0 || off + need > scores.length) {
+            throw new IllegalArgumentException("maskTile: tile " + nq + "x" + nk + " with strides (" + rowStride + ", "
+                    + colStride + ") at offset " + off + " must fit in scores of length " + (scores == null ? "null" : scores.length)
+                    + " without overlapping rows");
+        }
+    }
+
+    /**
+     * Checks that this mask can serve a problem of these dimensions (self-attention masks need
+     * {@code lq == lk}, document lengths must sum to the length, a per-batch mask needs its batch size),
+     * throwing IllegalArgumentException with the reason. O(lq) per distinct batch entry for slice masks;
+     * nothing to check for predicates.
+     */
+    public void validate(int batch, int heads, int lq, int lk) {
+        requirePositive("batch", batch);
+        requirePositive("heads", heads);
+        requireLengths(lq, lk);
+        requireBatch(batch);
+        if (isSliceForm()) {
+            for (int b = 0; b < (dependence().byBatch ? batch : 1); b++) intervals(b, lq, lk);
+        }
+    }
+
+    /** What this mask may depend on: slice masks are {@link Dependence#SHARED}, or {@link Dependence#PER_BATCH} when made per batch entry. */
     public abstract Dependence dependence();
 
     /** True when this mask has the exact slice form (analytic area and block structure). */
@@ -157,13 +296,18 @@ public abstract class Mask {
         return false;
     }
 
-    /** The canonical slices at (lq, lk) for a slice-form mask (they may overlap), empty for predicate masks. */
+    /** The canonical slices at (lq, lk) of batch entry 0 of a slice-form mask (they may overlap), empty for predicate masks. */
     public Optional<List<Slice>> slices(int lq, int lk) {
+        return slices(0, lq, lk);
+    }
+
+    /** The canonical slices of batch entry {@code b} at (lq, lk) of a slice-form mask, empty for predicate masks. */
+    public Optional<List<Slice>> slices(int b, int lq, int lk) {
         return Optional.empty();
     }
 
-    /** Row intervals at (lq, lk); only for slice form. */
-    RowIntervals intervals(int lq, int lk) {
+    /** Row intervals of batch entry b at (lq, lk); only for slice form. */
+    RowIntervals intervals(int b, int lq, int lk) {
         throw new IllegalStateException("mask '" + name + "' is not in slice form");
     }
 
@@ -172,10 +316,13 @@ public abstract class Mask {
         requirePositive("batch", batch);
         requirePositive("heads", heads);
         requireLengths(lq, lk);
-        if (isSliceForm()) {
-            return Math.multiplyExact(intervals(lq, lk).area, (long) batch * heads);
-        }
+        requireBatch(batch);
         Dependence d = dependence();
+        if (isSliceForm()) {
+            long total = 0;
+            for (int b = 0; b < (d.byBatch ? batch : 1); b++) total = Math.addExact(total, intervals(b, lq, lk).area);
+            return Math.multiplyExact(total, (long) (d.byBatch ? 1 : batch) * heads);
+        }
         int nb = d.byBatch ? batch : 1, nh = d.byHead ? heads : 1;
         long total = 0;
         for (int b = 0; b < nb; b++) {
@@ -205,6 +352,7 @@ public abstract class Mask {
         requireLengths(lq, lk);
         requirePositive("blockQ", blockQ);
         requirePositive("blockK", blockK);
+        requireBatch(batch);
         return BlockMask.build(this, batch, heads, lq, lk, blockQ, blockK);
     }
 
@@ -216,8 +364,8 @@ public abstract class Mask {
         String n = "(" + name + " & " + other.name + ")";
         if (isSliceForm() && other.isSliceForm()) {
             SliceMask a = (SliceMask) this, b = (SliceMask) other;
-            return new SliceMask(n, (lq, lk) -> intersect(a.source.slices(lq, lk), b.source.slices(lq, lk)),
-                    (q, k, lq, lk) -> a.test(0, 0, q, k, lq, lk) && b.test(0, 0, q, k, lq, lk));
+            return new SliceMask(n, null, (bi, lq, lk) -> intersect(a.source.slices(bi, lq, lk), b.source.slices(bi, lq, lk)),
+                    (bi, q, k, lq, lk) -> a.test(bi, 0, q, k, lq, lk) && b.test(bi, 0, q, k, lq, lk), SliceMask.batchOf(a, b));
         }
         return new Combined(n, this, other, true);
     }
@@ -228,11 +376,11 @@ public abstract class Mask {
         String n = "(" + name + " | " + other.name + ")";
         if (isSliceForm() && other.isSliceForm()) {
             SliceMask a = (SliceMask) this, b = (SliceMask) other;
-            return new SliceMask(n, (lq, lk) -> {
-                List<Slice> all = new ArrayList<>(a.source.slices(lq, lk));
-                all.addAll(b.source.slices(lq, lk));
+            return new SliceMask(n, null, (bi, lq, lk) -> {
+                List<Slice> all = new ArrayList<>(a.source.slices(bi, lq, lk));
+                all.addAll(b.source.slices(bi, lq, lk));
                 return all;
-            }, (q, k, lq, lk) -> a.test(0, 0, q, k, lq, lk) || b.test(0, 0, q, k, lq, lk));
+            }, (bi, q, k, lq, lk) -> a.test(bi, 0, q, k, lq, lk) || b.test(bi, 0, q, k, lq, lk), SliceMask.batchOf(a, b));
         }
         return new Combined(n, this, other, false);
     }
@@ -293,24 +441,44 @@ public abstract class Mask {
     // ---------------------------------------------------------------- forms
 
     static final class SliceMask extends Mask {
-        final SliceSource source;
+        final BatchSliceSource source;
         private final Oracle oracle;
-        private volatile RowIntervals cached;  // last (lq, lk): immutable, so a racy replace is harmless
+        private final int batch;  // number of batch entries of a per-batch mask, -1 when shared by all
+        private volatile Object[] cached;  // {lq, lk, RowIntervals[]} for the last lengths; entries fill in lazily
 
-        SliceMask(String name, SliceSource source, Oracle oracle) {
-            super(name);
+        SliceMask(String name, String kind, BatchSliceSource source, Oracle oracle, int batch) {
+            super(name, kind);
             this.source = source;
             this.oracle = oracle;
+            this.batch = batch;
+        }
+
+        /** The batch entries of a combination: shared unless either side is per-batch, and then both must agree. */
+        static int batchOf(SliceMask a, SliceMask b) {
+            if (a.batch >= 0 && b.batch >= 0 && a.batch != b.batch) {
+                throw new IllegalArgumentException("mask '" + a.describe() + "' has " + a.batch + " batch entries and '"
+                        + b.describe() + "' has " + b.batch + ": expected the same number");
+            }
+            return Math.max(a.batch, b.batch);
         }
 
         @Override
         boolean test(int b, int h, int qi, int ki, int lq, int lk) {
-            return oracle != null ? oracle.visible(qi, ki, lq, lk) : intervals(lq, lk).visible(qi, ki);
+            if (batch >= 0) checkEntry(b);
+            return oracle != null ? oracle.visible(b, qi, ki, lq, lk) : intervals(b, lq, lk).visible(qi, ki);
+        }
+
+        @Override
+        void requireBatch(int n) {
+            if (batch >= 0 && n != batch) {
+                throw new IllegalArgumentException("mask '" + describe() + "' has " + batch + " batch entries, expected batch == "
+                        + batch + ", got " + n);
+            }
         }
 
         @Override
         public Dependence dependence() {
-            return Dependence.SHARED;
+            return batch >= 0 ? Dependence.PER_BATCH : Dependence.SHARED;
         }
 
         @Override
@@ -319,17 +487,33 @@ public abstract class Mask {
         }
 
         @Override
-        public Optional<List<Slice>> slices(int lq, int lk) {
+        public Optional<List<Slice>> slices(int b, int lq, int lk) {
             requireLengths(lq, lk);
-            return Optional.of(List.copyOf(source.slices(lq, lk)));
+            checkEntry(b);
+            return Optional.of(List.copyOf(source.slices(b, lq, lk)));
+        }
+
+        private void checkEntry(int b) {
+            if (b < 0 || (batch >= 0 ? b >= batch : false)) {
+                throw new IllegalArgumentException("mask '" + describe() + "': batch index must be in [0, "
+                        + (batch >= 0 ? batch : "B") + "), got " + b);
+            }
         }
 
         @Override
-        RowIntervals intervals(int lq, int lk) {
-            RowIntervals r = cached;
-            if (r == null || r.lq != lq || r.lk != lk) {
-                r = RowIntervals.build(describe(), source.slices(lq, lk), lq, lk);
-                cached = r;
+        RowIntervals intervals(int b, int lq, int lk) {
+            int slot = batch >= 0 ? b : 0;
+            Object[] c = cached;
+            if (c == null || (int) c[0] != lq || (int) c[1] != lk) {
+                c = new Object[] {lq, lk, new RowIntervals[Math.max(1, batch)]};
+                cached = c;
+            }
+            RowIntervals[] rows = (RowIntervals[]) c[2];
+            RowIntervals r = rows[slot];
+            if (r == null) {
+                checkEntry(b);
+                r = RowIntervals.build(describe(), source.slices(slot, lq, lk), lq, lk);
+                rows[slot] = r;  // immutable: a racy double build is harmless
             }
             return r;
         }
@@ -340,7 +524,7 @@ public abstract class Mask {
         private final Dependence dependence;
 
         PredicateMask(String name, MaskMod mod, Dependence dependence) {
-            super(name);
+            super(name, null);
             this.mod = mod;
             this.dependence = dependence;
         }
@@ -361,7 +545,7 @@ public abstract class Mask {
         private final boolean and;
 
         Combined(String name, Mask a, Mask b, boolean and) {
-            super(name);
+            super(name, null);
             this.a = a;
             this.b = b;
             this.and = and;
@@ -376,6 +560,12 @@ public abstract class Mask {
         @Override
         public Dependence dependence() {
             return a.dependence().union(b.dependence());
+        }
+
+        @Override
+        void requireBatch(int batch) {
+            a.requireBatch(batch);
+            b.requireBatch(batch);
         }
     }
 }

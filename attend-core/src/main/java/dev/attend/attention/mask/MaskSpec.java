@@ -8,21 +8,13 @@ import java.util.List;
  *   expr  := term ('|' term)*
  *   term  := atom ('&amp;' atom)*
  *   atom  := '(' expr ')' | name [':' args]
- *   full | causal | causal-br
- *   sliding:W | sliding-bi:W | global-sliding:G,W | sinks:S,W | prefix-lm:P
- *   document:L1,L2,.. | document-causal:L1,.. | share-question:L1,.. | causal-blockwise:L1,..
- *   block-causal-document:B;L1,L2,.. | prefix-lm-document:P1,P2,..;L1,L2,..
- *   block-sparse-random:BQ,BK,DENSITY,SEED
+ *   args  := group (';' group)*      group := value (',' value)*
  * </pre>
- * Every error is an IllegalArgumentException with one line naming the spec, what was expected and
- * what was found.
+ * Names and their arguments come from {@link MaskRegistry}: consecutive scalar parameters share a group,
+ * each list parameter has a group of its own. Every error is an IllegalArgumentException with one line
+ * naming the spec, what was expected and what was found.
  */
 final class MaskSpec {
-
-    static final List<String> NAMES = List.of("full", "causal", "causal-br", "sliding", "sliding-bi", "global-sliding",
-            "document", "document-causal", "share-question", "causal-blockwise", "prefix-lm", "prefix-lm-document",
-            "block-causal-document", "sinks", "block-sparse-random");
-
     private final String spec;
     private final String s;
     private int pos;
@@ -78,134 +70,124 @@ final class MaskSpec {
         }
         String part = s.substring(start, pos);
         if (part.isEmpty()) {
-            throw error("expected a mask name (one of " + String.join(", ", NAMES) + ") at position " + start + ", got "
+            throw error("expected a mask name (one of " + String.join(", ", MaskRegistry.names()) + ") at position " + start + ", got "
                     + (pos < s.length() ? "'" + s.charAt(pos) + "'" : "end of spec"));
         }
         int colon = part.indexOf(':');
         String name = colon < 0 ? part : part.substring(0, colon);
         String args = colon < 0 ? null : part.substring(colon + 1);
+        MaskType type = MaskRegistry.find(name);
+        if (type == null) throw error("unknown mask '" + name + "', expected one of " + String.join(", ", MaskRegistry.names()));
+        MaskType.Args parsed = arguments(type, args);
         try {
-            return build(name, args);
-        } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().startsWith("mask spec '")) {
-                throw e;
-            }
+            return type.factory().create(parsed);
+        } catch (IllegalArgumentException | ArithmeticException e) {
             throw error(e.getMessage());
         }
     }
 
-    private Mask build(String name, String args) {
-        switch (name) {
-            case "full", "causal", "causal-br" -> {
-                if (args != null) {
-                    throw error("'" + name + "' takes no arguments, got '" + args + "'");
-                }
-                return switch (name) {
-                    case "full" -> Masks.full();
-                    case "causal" -> Masks.causal();
-                    default -> Masks.causalBottomRight();
-                };
+    /** Splits and converts the arguments as the type's parameters say; every problem names the parameter. */
+    private MaskType.Args arguments(MaskType type, String args) {
+        List<List<MaskParam>> groups = type.groups();
+        if (groups.isEmpty()) {
+            if (args != null) throw error("'" + type.name() + "' takes no arguments, got '" + args + "'");
+            return new MaskType.Args(new Object[0]);
+        }
+        if (args == null || args.isEmpty()) throw error("'" + type.name() + "' needs arguments " + type.syntax() + ", got none");
+        String[] parts = args.split(";", -1);
+        if (parts.length != groups.size()) {
+            throw error("expected " + type.syntax() + " (" + groups.size() + " group" + (groups.size() > 1 ? "s" : "")
+                    + " separated by ';'), got '" + args + "'");
+        }
+        Object[] values = new Object[type.params().size()];
+        int at = 0;
+        for (int g = 0; g < parts.length; g++) {
+            List<MaskParam> group = groups.get(g);
+            String[] fields = parts[g].split(",", -1);
+            if (group.size() == 1 && group.get(0).kind().isList()) {
+                values[at++] = list(type, group.get(0), fields);
+                continue;
             }
-            case "sliding" -> {
-                return Masks.slidingWindow(ints(name, args, "W", 1, "window")[0]);
+            if (fields.length != group.size()) {
+                throw error("expected " + type.syntax() + " (" + group.size() + " value" + (group.size() > 1 ? "s" : "")
+                        + (parts.length > 1 ? " in group " + (g + 1) : "") + "), got '" + parts[g] + "'");
             }
-            case "sliding-bi" -> {
-                return Masks.slidingWindowBidirectional(ints(name, args, "W", 1, "window")[0]);
-            }
-            case "global-sliding" -> {
-                int[] a = ints(name, args, "G,W", 2, "global count", "window");
-                return Masks.globalSliding(a[0], a[1]);
-            }
-            case "sinks" -> {
-                int[] a = ints(name, args, "S,W", 2, "sink count", "window");
-                return Masks.sinksWindow(a[0], a[1]);
-            }
-            case "prefix-lm" -> {
-                return Masks.prefixLm(ints(name, args, "P", 1, "prefix length")[0]);
-            }
-            case "document" -> {
-                return Masks.documents(ints(name, args, "L1,L2,..", -1, "document length"));
-            }
-            case "document-causal" -> {
-                return Masks.documentsCausal(ints(name, args, "L1,L2,..", -1, "document length"));
-            }
-            case "share-question" -> {
-                return Masks.shareQuestion(ints(name, args, "L1,L2,..", -1, "document length"));
-            }
-            case "causal-blockwise" -> {
-                return Masks.causalBlockwise(ints(name, args, "L1,L2,..", -1, "document length"));
-            }
-            case "block-causal-document" -> {
-                String[] two = split2(name, args, "B;L1,L2,..");
-                return Masks.blockCausalDocument(ints(name, two[0], "B;L1,L2,..", 1, "block")[0],
-                        ints(name, two[1], "B;L1,L2,..", -1, "document length"));
-            }
-            case "prefix-lm-document" -> {
-                String[] two = split2(name, args, "P1,P2,..;L1,L2,..");
-                return Masks.prefixLmDocuments(ints(name, two[0], "P1,P2,..;L1,L2,..", -1, "prefix length"),
-                        ints(name, two[1], "P1,P2,..;L1,L2,..", -1, "document length"));
-            }
-            case "block-sparse-random" -> {
-                String form = "BQ,BK,DENSITY,SEED";
-                String[] f = fields(name, args, form, 4);
-                int bq = toInt(f[0], "blockQ"), bk = toInt(f[1], "blockK");
-                double density;
+            for (int i = 0; i < fields.length; i++) values[at++] = scalar(type, group.get(i), fields[i]);
+        }
+        return new MaskType.Args(values);
+    }
+
+    private Object scalar(MaskType type, MaskParam p, String field) {
+        return switch (p.kind()) {
+            case POSITIVE -> integer(type, p, field, 1);
+            case NON_NEGATIVE -> integer(type, p, field, 0);
+            case FRACTION -> {
+                double d;
                 try {
-                    density = Double.parseDouble(f[2]);
+                    d = Double.parseDouble(field);
                 } catch (NumberFormatException e) {
-                    throw error("density must be a number in [0, 1], got '" + f[2] + "'");
+                    throw bad(type, p, field, "");
                 }
-                long seed;
-                try {
-                    seed = Long.parseLong(f[3]);
-                } catch (NumberFormatException e) {
-                    throw error("seed must be an integer, got '" + f[3] + "'");
-                }
-                return Masks.blockSparseRandom(bq, bk, density, seed);
+                if (!(d >= 0 && d <= 1)) throw bad(type, p, field, "");
+                yield d;
             }
-            default -> throw error("unknown mask '" + name + "', expected one of " + String.join(", ", NAMES));
-        }
+            case SEED -> {
+                try {
+                    yield Long.parseLong(field);
+                } catch (NumberFormatException e) {
+                    throw bad(type, p, field, field.matches("[+-]?\\d+") ? " (outside the 64-bit range)" : "");
+                }
+            }
+            default -> throw new IllegalStateException("list kind " + p.kind() + " in a scalar group");
+        };
     }
 
-    private String[] split2(String name, String args, String form) {
-        if (args == null || args.isEmpty()) {
-            throw error("'" + name + "' needs arguments " + name + ":" + form + ", got none");
+    private Object list(MaskType type, MaskParam p, String[] fields) {
+        if (p.kind() == MaskParam.Kind.BIT_ROWS) {
+            boolean[][] rows = new boolean[fields.length][];
+            for (int i = 0; i < fields.length; i++) {
+                String f = fields[i];
+                if (f.isEmpty() || !f.matches("[01]+") || f.length() != fields[0].length()) {
+                    throw bad(type, p, f, " (row " + i + "; expected " + p.allowed() + ")");
+                }
+                rows[i] = new boolean[f.length()];
+                for (int j = 0; j < f.length(); j++) rows[i][j] = f.charAt(j) == '1';
+            }
+            return rows;
         }
-        String[] two = args.split(";", -1);
-        if (two.length != 2) {
-            throw error("expected " + name + ":" + form + " (one ';'), got '" + args + "'");
-        }
-        return two;
-    }
-
-    private String[] fields(String name, String args, String form, int count) {
-        if (args == null || args.isEmpty()) {
-            throw error("'" + name + "' needs arguments " + name + ":" + form + ", got none");
-        }
-        String[] f = args.split(",", -1);
-        if (count > 0 && f.length != count) {
-            throw error("expected " + name + ":" + form + " (" + count + " value" + (count > 1 ? "s" : "") + "), got '" + args + "'");
-        }
-        return f;
-    }
-
-    /** count = -1: any number >= 1 of comma-separated values. */
-    private int[] ints(String name, String args, String form, int count, String... what) {
-        String[] f = fields(name, args, form, count);
-        int[] v = new int[f.length];
-        for (int i = 0; i < f.length; i++) {
-            v[i] = toInt(f[i], what[Math.min(i, what.length - 1)]);
-        }
+        int min = p.kind() == MaskParam.Kind.POSITIVE_LIST ? 1 : 0;
+        int[] v = new int[fields.length];
+        for (int i = 0; i < fields.length; i++) v[i] = integer(type, p, fields[i], min, i);
         return v;
     }
 
-    private int toInt(String field, String what) {
+    private int integer(MaskType type, MaskParam p, String field, int min) {
+        return integer(type, p, field, min, -1);
+    }
+
+    /** An int >= min; {@code index} >= 0 names the list element. */
+    private int integer(MaskType type, MaskParam p, String field, int min, int index) {
+        String where = index >= 0 ? " (value " + index + " of the list, counting from 0)" : "";
+        long v;
         try {
-            return Integer.parseInt(field);
+            v = Long.parseLong(field);
         } catch (NumberFormatException e) {
-            boolean mayBeZero = what.startsWith("prefix") || what.startsWith("sink") || what.startsWith("global");
-            throw error(what + " must be a " + (mayBeZero ? "non-negative" : "positive") + " integer, got '" + field + "'");
+            throw error(type.name() + ": " + p.name() + " (" + p.doc() + ") must be " + (min > 0 ? "a positive" : "a non-negative")
+                    + " integer" + where + ", got '" + field + "'" + (field.matches("[+-]?\\d+") ? " (too large)" : ""));
         }
+        if (v > Integer.MAX_VALUE) {
+            throw error(type.name() + ": " + p.name() + " (" + p.doc() + ") must be at most " + Integer.MAX_VALUE + where
+                    + ", got " + field);
+        }
+        if (v < min) {
+            throw error(type.name() + ": " + p.name() + " (" + p.doc() + ") must be " + (min > 0 ? "positive" : "non-negative")
+                    + where + ", got " + field);
+        }
+        return (int) v;
+    }
+
+    private IllegalArgumentException bad(MaskType type, MaskParam p, String field, String note) {
+        return error(type.name() + ": " + p.name() + " (" + p.doc() + ") must be " + p.allowed() + ", got '" + field + "'" + note);
     }
 
     private boolean peek(char c) {

@@ -25,12 +25,12 @@ public final class Masks {
 
     /** Every pair visible. Any (lq, lk). */
     public static Mask full() {
-        return Mask.library("full", (lq, lk) -> List.of(Slice.full(0, lq, 0, lk)), (q, k, lq, lk) -> true);
+        return Mask.library("full", (lq, lk) -> List.of(Slice.full(0, lq, 0, lk)), (b, q, k, lq, lk) -> true);
     }
 
     /** Top-left causal: key k visible to query q iff {@code k <= q}. Any (lq, lk); with lq > lk the last rows see every key. */
     public static Mask causal() {
-        return Mask.library("causal", (lq, lk) -> band(0, lq, 0, lk, NO_DIAG, 0), (q, k, lq, lk) -> k <= q);
+        return Mask.library("causal", (lq, lk) -> band(0, lq, 0, lk, NO_DIAG, 0), (b, q, k, lq, lk) -> k <= q);
     }
 
     /**
@@ -39,7 +39,7 @@ public final class Masks {
      */
     public static Mask causalBottomRight() {
         return Mask.library("causal-br", (lq, lk) -> List.of(Slice.causal(0, lq, 0, lk)),
-                (q, k, lq, lk) -> k <= q + lk - lq);
+                (b, q, k, lq, lk) -> k <= q + lk - lq);
     }
 
     /** Causal sliding window, top-left: query q sees keys {@code q-w+1 .. q} (w keys including itself). lq == lk. */
@@ -49,7 +49,7 @@ public final class Masks {
         return Mask.library(name, (lq, lk) -> {
             self(name, lq, lk);
             return band(0, lq, 0, lk, -(w - 1), 0);
-        }, (q, k, lq, lk) -> self(name, lq, lk) && k <= q && k > q - w);
+        }, (b, q, k, lq, lk) -> self(name, lq, lk) && k <= q && k > q - w);
     }
 
     /** Bidirectional sliding window: query q sees keys with {@code |q - k| < w} (2w-1 keys away from the edges). lq == lk. */
@@ -59,7 +59,7 @@ public final class Masks {
         return Mask.library(name, (lq, lk) -> {
             self(name, lq, lk);
             return band(0, lq, 0, lk, -(w - 1), w - 1);
-        }, (q, k, lq, lk) -> self(name, lq, lk) && Math.abs(q - k) < w);
+        }, (b, q, k, lq, lk) -> self(name, lq, lk) && Math.abs(q - k) < w);
     }
 
     /**
@@ -78,7 +78,7 @@ public final class Masks {
             s.add(Slice.full(0, gg, 0, lk));
             s.add(Slice.full(0, lq, 0, gg));
             return s;
-        }, (q, k, lq, lk) -> self(name, lq, lk) && (q < g || k < g || Math.abs(q - k) < w));
+        }, (b, q, k, lq, lk) -> self(name, lq, lk) && (q < g || k < g || Math.abs(q - k) < w));
     }
 
     /** Packed documents (varlen), full attention within each document. lens must sum to lq == lk. */
@@ -91,7 +91,7 @@ public final class Masks {
                 s.add(Slice.full(d.start(i), d.end(i), d.start(i), d.end(i)));
             }
             return s;
-        }, (q, k, lq, lk) -> d.check(lq, lk) && d.of(q) == d.of(k));
+        }, (b, q, k, lq, lk) -> d.check(lq, lk) && d.of(q) == d.of(k));
     }
 
     /** Packed documents, causal within each document: same document and {@code k <= q}. */
@@ -104,7 +104,7 @@ public final class Masks {
                 s.add(Slice.causal(d.start(i), d.end(i), d.start(i), d.end(i)));
             }
             return s;
-        }, (q, k, lq, lk) -> d.check(lq, lk) && d.of(q) == d.of(k) && k <= q);
+        }, (b, q, k, lq, lk) -> d.check(lq, lk) && d.of(q) == d.of(k) && k <= q);
     }
 
     /**
@@ -125,7 +125,7 @@ public final class Masks {
                 }
             }
             return s;
-        }, (q, k, lq, lk) -> {
+        }, (b, q, k, lq, lk) -> {
             d.check(lq, lk);
             int dq = d.of(q), dk = d.of(k);
             return dq == dk ? k <= q : dk == 0;
@@ -148,7 +148,7 @@ public final class Masks {
             }
             s.add(Slice.causal(d.start(last), d.end(last), 0, d.end(last)));
             return s;
-        }, (q, k, lq, lk) -> {
+        }, (b, q, k, lq, lk) -> {
             d.check(lq, lk);
             int dq = d.of(q);
             return k <= q && (dq == d.n() - 1 || dq == d.of(k));
@@ -167,7 +167,7 @@ public final class Masks {
                 s.add(Slice.full(0, lq, 0, p));
             }
             return s;
-        }, (q, k, lq, lk) -> prefixFits(name, p, lq, lk) && (k < p || k <= q));
+        }, (b, q, k, lq, lk) -> prefixFits(name, p, lq, lk) && (k < p || k <= q));
     }
 
     /**
@@ -202,7 +202,7 @@ public final class Masks {
                 }
             }
             return s;
-        }, (q, k, lq, lk) -> {
+        }, (b, q, k, lq, lk) -> {
             d.check(lq, lk);
             int dq = d.of(q);
             return dq == d.of(k) && (k <= q || k < d.start(dq) + p[dq]);
@@ -227,7 +227,7 @@ public final class Masks {
                 }
             }
             return s;
-        }, (q, k, lq, lk) -> {
+        }, (b, q, k, lq, lk) -> {
             d.check(lq, lk);
             int dq = d.of(q), s = d.start(dq);
             return dq == d.of(k) && (k - s) / block <= (q - s) / block;
@@ -247,7 +247,31 @@ public final class Masks {
             List<Slice> out = new ArrayList<>(band(0, lq, 0, lk, -(w - 1), 0));
             out.addAll(band(0, lq, 0, Math.min(s, lk), NO_DIAG, 0));
             return out;
-        }, (q, k, lq, lk) -> self(name, lq, lk) && k <= q && (k < s || k > q - w));
+        }, (b, q, k, lq, lk) -> self(name, lq, lk) && k <= q && (k < s || k > q - w));
+    }
+
+    /**
+     * Key padding (a batch of sequences of different lengths packed to one length): in batch entry b, keys
+     * {@code k < validKeys[b]} are visible to every query, the rest to none. A per-batch slice mask: one
+     * FULL slice per entry, so compiling it costs O(B * lq), not a predicate's O(B * lq * lk). It has
+     * exactly {@code validKeys.length} batch entries; {@code 0 <= validKeys[b] <= lk}. Combine it with
+     * {@code causal()} and the rest: {@code Masks.padding(5, 8).and(Masks.causal())}.
+     */
+    public static Mask padding(int... validKeys) {
+        if (validKeys == null || validKeys.length == 0) {
+            throw new IllegalArgumentException("padding: expected one key length per batch entry, got "
+                    + (validKeys == null ? "null" : "none"));
+        }
+        int[] v = validKeys.clone();
+        for (int i = 0; i < v.length; i++) nonNegative("padding: key length of batch entry " + i, v[i]);
+        String name = "padding:" + Arrays.stream(v).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        return Mask.libraryPerBatch(name, v.length, (b, lq, lk) -> {
+            if (v[b] > lk) {
+                throw new IllegalArgumentException("mask '" + name + "': key length of batch entry " + b + " must be <= lk="
+                        + lk + ", got " + v[b]);
+            }
+            return List.of(Slice.full(0, lq, 0, v[b]));
+        }, (b, q, k, lq, lk) -> k < v[b]);
     }
 
     /**
@@ -259,11 +283,16 @@ public final class Masks {
         positive("blockQ", blockQ);
         positive("blockK", blockK);
         boolean[][] l = copyLayout(layout);
-        String name = "block-sparse:" + blockQ + "x" + blockK + "[" + l.length + "x" + l[0].length + "]";
+        StringBuilder rows = new StringBuilder();
+        for (boolean[] row : l) {
+            if (!rows.isEmpty()) rows.append(',');
+            for (boolean x : row) rows.append(x ? '1' : '0');
+        }
+        String name = "block-sparse:" + blockQ + "," + blockK + ";" + rows;
         return Mask.library(name, (lq, lk) -> {
             layoutFits(name, l, blockQ, blockK, lq, lk);
             return layoutSlices(l, blockQ, blockK, lq, lk);
-        }, (q, k, lq, lk) -> layoutFits(name, l, blockQ, blockK, lq, lk) && l[q / blockQ][k / blockK]);
+        }, (b, q, k, lq, lk) -> layoutFits(name, l, blockQ, blockK, lq, lk) && l[q / blockQ][k / blockK]);
     }
 
     /**
@@ -281,7 +310,7 @@ public final class Masks {
         String name = "block-sparse-random:" + blockQ + "," + blockK + "," + density + "," + seed;
         RandomLayouts layouts = new RandomLayouts(blockQ, blockK, density, seed);
         return Mask.library(name, (lq, lk) -> layoutSlices(layouts.get(lq, lk), blockQ, blockK, lq, lk),
-                (q, k, lq, lk) -> layouts.get(lq, lk)[q / blockQ][k / blockK]);
+                (b, q, k, lq, lk) -> layouts.get(lq, lk)[q / blockQ][k / blockK]);
     }
 
     /** The random layout for (lq, lk), cached for the last lengths because the oracle is called per element. */
@@ -303,7 +332,7 @@ public final class Masks {
             if (c != null && (int) c[0] == lq && (int) c[1] == lk) {
                 return (boolean[][]) c[2];
             }
-            int nq = (lq + blockQ - 1) / blockQ, nk = (lk + blockK - 1) / blockK;
+            int nq = ceilDiv(lq, blockQ), nk = ceilDiv(lk, blockK);
             int tiles = Math.multiplyExact(nq, nk);
             int keep = (int) Math.round(density * tiles);
             int[] order = new int[tiles];
@@ -375,7 +404,7 @@ public final class Masks {
     }
 
     private static boolean layoutFits(String name, boolean[][] l, int blockQ, int blockK, int lq, int lk) {
-        int nq = (lq + blockQ - 1) / blockQ, nk = (lk + blockK - 1) / blockK;
+        int nq = ceilDiv(lq, blockQ), nk = ceilDiv(lk, blockK);
         if (nq != l.length || nk != l[0].length) {
             throw new IllegalArgumentException("mask '" + name + "': layout must be ceil(lq/blockQ) x ceil(lk/blockK) = "
                     + nq + "x" + nk + " for lq=" + lq + ", lk=" + lk + ", got " + l.length + "x" + l[0].length);
@@ -398,6 +427,11 @@ public final class Masks {
                     + ", got " + p);
         }
         return true;
+    }
+
+    /** {@code ceil(a / b)} for positive ints, without the overflow of {@code (a + b - 1) / b}. */
+    static int ceilDiv(int a, int b) {
+        return (int) (((long) a + b - 1) / b);
     }
 
     static void positive(String what, int v) {
@@ -430,7 +464,7 @@ public final class Masks {
             starts = new int[lens.length + 1];
             for (int i = 0; i < lens.length; i++) {
                 if (lens[i] <= 0) {
-                    throw new IllegalArgumentException(kind + ": document length " + i + " must be positive, got " + lens[i]);
+                    throw new IllegalArgumentException(kind + ": the length of document " + i + " (counting from 0) must be positive, got " + lens[i]);
                 }
                 starts[i + 1] = Math.addExact(starts[i], lens[i]);
             }

@@ -232,6 +232,10 @@ final class RowIntervals {
             return n;
         }
 
+        void sort(int from, int to) {
+            Arrays.sort(a, from, to);
+        }
+
         void truncate(int size) {
             n = size;
         }

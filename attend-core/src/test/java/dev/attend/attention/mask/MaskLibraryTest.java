@@ -178,7 +178,7 @@ class MaskLibraryTest {
         assertMessage(() -> Masks.prefixLm(-3), "prefix length p", "-3");
         assertMessage(() -> Masks.documents(), "document lengths", "none");
         assertMessage(() -> Masks.documents((int[]) null), "document lengths", "null");
-        assertMessage(() -> Masks.documents(3, 0), "document length 1", "0");
+        assertMessage(() -> Masks.documents(3, 0), "the length of document 1 (counting from 0) must be positive", "0");
         assertMessage(() -> Masks.blockCausalDocument(0, 4), "block", "0");
         assertMessage(() -> Masks.prefixLmDocuments(new int[] {1}, new int[] {2, 2}), "expected 2 prefixes", "got 1");
         assertMessage(() -> Masks.prefixLmDocuments(new int[] {3, 1}, new int[] {2, 2}), "prefixes[0]", "got 3");

@@ -36,6 +36,8 @@ class MaskSpecTest {
                 {"block-causal-document:2;3,5,1", Masks.blockCausalDocument(2, 3, 5, 1), 9},
                 {"sinks:1,3", Masks.sinksWindow(1, 3), 9},
                 {"block-sparse-random:4,4,0.5,7", Masks.blockSparseRandom(4, 4, 0.5, 7), 9},
+                {"block-sparse:4,4;101,011,110", Masks.blockSparse(4, 4, new boolean[][] {{true, false, true}, {false, true, true}, {true, true, false}}), 9},
+                {"padding:6", Masks.padding(6), 9},
         };
         for (Object[] c : cases) {
             String spec = (String) c[0];
@@ -61,24 +63,28 @@ class MaskSpecTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '#', value = {
-            "sliding:x#mask spec 'sliding:x': window must be a positive integer, got 'x'",
-            "sliding:0#mask spec 'sliding:0': sliding window w must be positive, got 0",
+            "sliding:x#mask spec 'sliding:x': sliding: W (window: keys per query, itself included) must be a positive integer, got 'x'",
+            "sliding:0#mask spec 'sliding:0': sliding: W (window: keys per query, itself included) must be positive, got 0",
             "sliding#mask spec 'sliding': 'sliding' needs arguments sliding:W, got none",
             "sliding:3,4#mask spec 'sliding:3,4': expected sliding:W (1 value), got '3,4'",
             "global-sliding:2#mask spec 'global-sliding:2': expected global-sliding:G,W (2 values), got '2'",
-            "global-sliding:a,2#mask spec 'global-sliding:a,2': global count must be a non-negative integer, got 'a'",
-            "sinks:4,-1#mask spec 'sinks:4,-1': sliding window w must be positive, got -1",
-            "document:3,,5#mask spec 'document:3,,5': document length must be a positive integer, got ''",
-            "document:3,0#mask spec 'document:3,0': document: document length 1 must be positive, got 0",
-            "block-causal-document:4#mask spec 'block-causal-document:4': expected block-causal-document:B;L1,L2,.. (one ';'), got '4'",
+            "global-sliding:a,2#mask spec 'global-sliding:a,2': global-sliding: G (global tokens at the start) must be a non-negative integer, got 'a'",
+            "sinks:4,-1#mask spec 'sinks:4,-1': sinks: W (window: keys per query, itself included) must be positive, got -1",
+            "document:3,,5#mask spec 'document:3,,5': document: L (document lengths, summing to the sequence length) must be a positive integer (value 1 of the list, counting from 0), got ''",
+            "document:3,0#mask spec 'document:3,0': document: L (document lengths, summing to the sequence length) must be positive (value 1 of the list, counting from 0), got 0",
+            "block-causal-document:4#mask spec 'block-causal-document:4': expected block-causal-document:B;L1,L2,.. (2 groups separated by ';'), got '4'",
             "prefix-lm-document:1;3,4#mask spec 'prefix-lm-document:1;3,4': prefix-lm-document: need one prefix per document, expected 2 prefixes, got 1",
             "causal:3#mask spec 'causal:3': 'causal' takes no arguments, got '3'",
-            "diagonal#mask spec 'diagonal': unknown mask 'diagonal', expected one of full, causal, causal-br, sliding, sliding-bi, global-sliding, document, document-causal, share-question, causal-blockwise, prefix-lm, prefix-lm-document, block-causal-document, sinks, block-sparse-random",
-            "causal&#mask spec 'causal&': expected a mask name (one of full, causal, causal-br, sliding, sliding-bi, global-sliding, document, document-causal, share-question, causal-blockwise, prefix-lm, prefix-lm-document, block-causal-document, sinks, block-sparse-random) at position 7, got end of spec",
+            "diagonal#mask spec 'diagonal': unknown mask 'diagonal', expected one of full, causal, causal-br, sliding, sliding-bi, global-sliding, document, document-causal, share-question, causal-blockwise, prefix-lm, prefix-lm-document, block-causal-document, sinks, padding, block-sparse, block-sparse-random",
+            "causal&#mask spec 'causal&': expected a mask name (one of full, causal, causal-br, sliding, sliding-bi, global-sliding, document, document-causal, share-question, causal-blockwise, prefix-lm, prefix-lm-document, block-causal-document, sinks, padding, block-sparse, block-sparse-random) at position 7, got end of spec",
             "(causal|full#mask spec '(causal|full': expected ')' at position 12, got end of spec",
             "causal)#mask spec 'causal)': expected '&', '|' or end of spec at position 6, got ')'",
-            "block-sparse-random:4,4,x,1#mask spec 'block-sparse-random:4,4,x,1': density must be a number in [0, 1], got 'x'",
-            "block-sparse-random:4,4,2,1#mask spec 'block-sparse-random:4,4,2,1': block-sparse density must be in [0, 1], got 2.0",
+            "sliding:99999999999#mask spec 'sliding:99999999999': sliding: W (window: keys per query, itself included) must be at most 2147483647, got 99999999999",
+            "document:8,0#mask spec 'document:8,0': document: L (document lengths, summing to the sequence length) must be positive (value 1 of the list, counting from 0), got 0",
+            "block-sparse:4,4;10,1#mask spec 'block-sparse:4,4;10,1': block-sparse: ROW (one row of 0/1 digits per query tile, one digit per key tile) must be rows of 0/1 digits of equal length separated by ',', got '1' (row 1; expected rows of 0/1 digits of equal length separated by ',')",
+            "padding:3,-1#mask spec 'padding:3,-1': padding: L (valid keys of each batch entry) must be non-negative (value 1 of the list, counting from 0), got -1",
+            "block-sparse-random:4,4,x,1#mask spec 'block-sparse-random:4,4,x,1': block-sparse-random: DENSITY (fraction of tiles visible) must be a number in [0, 1], got 'x'",
+            "block-sparse-random:4,4,2,1#mask spec 'block-sparse-random:4,4,2,1': block-sparse-random: DENSITY (fraction of tiles visible) must be a number in [0, 1], got '2'",
     })
     void badSpecsExplainThemselves(String spec, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Mask.parse(spec));

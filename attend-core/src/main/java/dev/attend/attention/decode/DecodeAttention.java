@@ -1,0 +1,125 @@
+package dev.attend.attention.decode;
+
+import dev.attend.attention.AttentionMechanism;
+import dev.attend.attention.AttentionProblem;
+import dev.attend.attention.AttentionResult;
+import dev.attend.attention.DecodingMechanism;
+import dev.attend.attention.MaskSupport;
+import dev.attend.attention.MechanismDescriptor;
+import dev.attend.attention.Params;
+import dev.attend.attention.Support;
+import dev.attend.tensor.DType;
+import dev.attend.tensor.Q8_0;
+import dev.attend.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Exact decoding over a KV cache in one storage format: the family {@code decode-f32}, {@code decode-bf16}
+ * and {@code decode-q8_0}, one registered name per format. A serving loop keeps a {@link KvCache} from
+ * {@link #newCache} and calls {@link #attend}; {@link #forward} on a whole problem stores k and v in a cache
+ * of this format first (so its output is attention over the stored, possibly rounded, keys and values).
+ * The queries are the last Lq positions: masks {@code causal-br} (query i sees keys up to
+ * {@code Lk - Lq + i}) or {@code full}.
+ */
+public final class DecodeAttention extends AttentionMechanism implements DecodingMechanism {
+
+    /** One descriptor per storage format, in the order F32, BF16, Q8_0. */
+    public static final List<MechanismDescriptor> DESCRIPTORS = List.of(descriptor(DType.F32), descriptor(DType.BF16), descriptor(DType.Q8_0));
+
+    private final DType format;
+
+    private DecodeAttention(MechanismDescriptor d, Params p, DType format) {
+        super(d, p);
+        this.format = format;
+    }
+
+    private static MechanismDescriptor descriptor(DType format) {
+        String what = switch (format) {
+            case F32 -> "F32 (exact)";
+            case BF16 -> "BF16 (keys and values rounded to 8 mantissa bits)";
+            default -> "Q8_0 (int8 with a scale per 32 dimensions; D % 32 == 0)";
+        };
+        return MechanismDescriptor.builder(nameOf(format), (d, p) -> new DecodeAttention(d, p, format))
+                .summary("Split-K decoding of the last Lq queries over a KV cache stored as " + what)
+                .masks(MaskSupport.listed("causal-br", "full"))
+                .decode(true)
+                .build();
+    }
+
+    /** {@code "decode-f32"}, {@code "decode-bf16"}, {@code "decode-q8_0"}. */
+    public static String nameOf(DType format) {
+        return "decode-" + format.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The decode mechanism for {@code format}. */
+    public static DecodeAttention of(DType format) {
+        for (MechanismDescriptor d : DESCRIPTORS) {
+            if (d.name().equals(nameOf(format))) return (DecodeAttention) d.create(Map.of());
+        }
+        throw new IllegalArgumentException("format: expected F32, BF16 or Q8_0 for a KV cache, got " + format);
+    }
+
+    /** The storage format of the caches this mechanism reads. */
+    public DType format() {
+        return format;
+    }
+
+    @Override
+    protected Support check(AttentionProblem p) {
+        if (format == DType.Q8_0 && p.headDim() % Q8_0.BLOCK != 0) {
+            return Support.no("head dim: Q8_0 needs a multiple of " + Q8_0.BLOCK + ", got " + p.headDim());
+        }
+        if (p.lq() > p.lk()) {
+            return Support.no("queries: decoding takes at most Lk queries (the last positions of the sequence), got Lq="
+                    + p.lq() + " > Lk=" + p.lk());
+        }
+        if (p.lk() > KvCache.maxTokens(p.headDim())) {
+            return Support.no("keys: a cache holds at most " + KvCache.maxTokens(p.headDim()) + " tokens at head dim " + p.headDim()
+                    + ", got Lk=" + p.lk());
+        }
+        return Support.YES;
+    }
+
+    @Override
+    protected AttentionResult compute(AttentionProblem p) {
+        KvCache cache = newCache(p.batch(), p.hkv(), p.headDim(), p.lk());
+        cache.append(p.k(), p.v());
+        return Decode.run(p.q(), cache, p.scale(), p.mask().kind().orElse("").equals("causal-br"));
+    }
+
+    @Override
+    public KvCache newCache(int batch, int kvHeads, int headDim, int capacity) {
+        return new KvCache(format, batch, kvHeads, headDim, capacity);
+    }
+
+    @Override
+    public AttentionResult attend(Tensor q, KvCache cache) {
+        if (cache == null) throw new IllegalArgumentException("cache: expected a KvCache, got null");
+        return attend(q, cache, (float) (1.0 / Math.sqrt(cache.headDim())));
+    }
+
+    /** Attention of {@code q [B, Hq, Lq, D]}, the last Lq positions (bottom-right causal), over the cache. */
+    @Override
+    public AttentionResult attend(Tensor q, KvCache cache, float scale) {
+        if (cache == null) throw new IllegalArgumentException("cache: expected a KvCache, got null");
+        if (q == null) throw new IllegalArgumentException("q: expected a tensor [B, Hq, Lq, D], got null");
+        if (cache.format() != format) {
+            throw new IllegalArgumentException("cache: mechanism '" + name() + "' reads " + format + " caches, got a " + cache.format() + " cache");
+        }
+        int b = cache.batch(), hkv = cache.kvHeads(), d = cache.headDim(), n = cache.length();
+        if (q.rank() != 4 || q.dim(0) != b || q.dim(3) != d || q.dim(1) < hkv || q.dim(1) % hkv != 0) {
+            throw new IllegalArgumentException("q: expected shape [" + b + ", a multiple of " + hkv + ", Lq, " + d
+                    + "] for this cache, got " + Arrays.toString(q.shape()));
+        }
+        if (n == 0) throw new IllegalArgumentException("cache: expected at least one token appended, got an empty cache");
+        if (q.dim(2) < 1 || q.dim(2) > n) {
+            throw new IllegalArgumentException("q: expected 1 to " + n + " queries (the cache length), got " + q.dim(2));
+        }
+        if (!Float.isFinite(scale) || scale == 0f) throw new IllegalArgumentException("scale: expected finite non-zero, got " + scale);
+        return Decode.run(q, cache, scale, true);
+    }
+}
