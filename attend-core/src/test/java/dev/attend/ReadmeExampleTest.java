@@ -1,5 +1,6 @@
 package dev.attend;
 
+import dev.attend.attention.Attention;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,8 +45,13 @@ class ReadmeExampleTest {
             System.setOut(stdout);
         }
         List<String> lines = printed.toString(StandardCharsets.UTF_8).lines().toList();
-        assertEquals(2, lines.size(), "printed: " + lines);
-        assertTrue(lines.get(0).endsWith("tiles"), lines.get(0));
-        assertTrue(lines.get(1).startsWith("Tensor[1, 8, 1, 64]"), lines.get(1));
+        // Work line, spec line, one line per registered mechanism, the masks line, the tensors line.
+        assertEquals(4 + Attention.descriptors().size(), lines.size(), "printed: " + lines);
+        assertTrue(lines.get(0).endsWith("tiles") && lines.get(0).contains("useful GFLOP"), lines.get(0));
+        assertEquals("flash:blockQ=64,blockK=128 == flash:blockQ=64,blockK=128; decode-q8_0 here? mechanism 'decode-q8_0' does not "
+                + "support this problem: masks: expected one of causal-br, full, got 'document-causal:512,256,256'", lines.get(1));
+        assertTrue(lines.get(2).startsWith("flash: "), lines.get(2));
+        assertTrue(lines.get(lines.size() - 2).startsWith("masks: full, causal, causal-br"), lines.get(lines.size() - 2));
+        assertTrue(lines.get(lines.size() - 1).startsWith("Tensor[1, 8, 1, 64]"), lines.get(lines.size() - 1));
     }
 }

@@ -4,6 +4,7 @@ import dev.attend.attention.Attention;
 import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.AttentionResult;
+import dev.attend.attention.Support;
 import dev.attend.attention.mask.Mask;
 import dev.attend.tensor.Npy;
 import dev.attend.tensor.Tensor;
@@ -24,11 +25,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "attention", mixinStandardHelpOptions = true,
         description = {"Compute attention on .npy files: q [B, Hq, Lq, D], k and v [B, Hkv, Lk, D] (Hq a multiple of Hkv).",
-            "Writes the output [B, Hq, Lq, D] and, with --lse, the log-sum-exp [B, Hq, Lq] (natural log), both float32."},
-        footer = {"", "Mask specs: full, causal (top-left), causal-br (bottom-right), sliding:W, sliding-bi:W, global-sliding:G,W,",
-            "sinks:S,W, prefix-lm:P, document:L1,L2,.., document-causal:L1,.., share-question:L1,.., causal-blockwise:L1,..,",
-            "block-causal-document:B;L1,.., prefix-lm-document:P1,..;L1,.., block-sparse-random:BQ,BK,DENSITY,SEED;",
-            "combine with & and | and parentheses, e.g. 'document:512,512&causal'."})
+            "Writes the output [B, Hq, Lq, D] and, with --lse, the log-sum-exp [B, Hq, Lq] (natural log), both float32."})
 final class AttentionCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -54,8 +51,8 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--scale", paramLabel = "S", description = "Score scale (default: 1/sqrt(D)).")
     Float scale;
 
-    @Option(names = "--mechanism", paramLabel = "NAME", defaultValue = "flash",
-            description = "Mechanism (default: ${DEFAULT-VALUE}): ${COMPLETION-CANDIDATES}.", completionCandidates = Names.class)
+    @Option(names = "--mechanism", paramLabel = "SPEC", defaultValue = "flash", completionCandidates = Names.class,
+            description = "Mechanism NAME or NAME:param=value,.. (default: ${DEFAULT-VALUE}); see 'attend mechanisms'.")
     String mechanism;
 
     @Option(names = "--quiet", description = "Print nothing on success.")
@@ -77,6 +74,8 @@ final class AttentionCommand implements Callable<Integer> {
         Tensor tq = Npy.read(q), tk = Npy.read(k), tv = Npy.read(v);
         AttentionProblem p = AttentionProblem.of(tq, tk, tv, m);
         if (scale != null) p = p.withScale(scale);
+        Support support = mech.supports(p);
+        if (!support.supported()) throw new IllegalArgumentException(support.reason());
 
         long t0 = System.nanoTime();
         AttentionResult r = mech.forward(p);
@@ -87,7 +86,7 @@ final class AttentionCommand implements Callable<Integer> {
         if (!quiet) {
             PrintWriter o = spec.commandLine().getOut();
             // One cold call includes JIT warmup: the time is for orientation, attend bench measures speed.
-            o.printf("%s, mask %s: q %s, k %s -> %s%s in %.1f ms%n", mech.name(), mask,
+            o.printf("%s, mask %s: q %s, k %s -> %s%s in %.1f ms%n", mech.spec(), mask,
                     Arrays.toString(tq.shape()), Arrays.toString(tk.shape()), out, lse == null ? "" : " and " + lse, ms);
             o.flush();
         }

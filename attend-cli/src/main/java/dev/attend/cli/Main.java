@@ -24,7 +24,8 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Attention for the JVM: exact, sparse, approximate and cached attention in pure Java.",
-        subcommands = {InfoCommand.class, AttentionCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {InfoCommand.class, AttentionCommand.class, MechanismsCommand.class, MasksCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class},
         footer = {"", "Run 'attend COMMAND --help' for the options of a command."})
 public final class Main implements Runnable {
     public static final int EXIT_FAILURE = 1;
@@ -48,6 +49,7 @@ public final class Main implements Runnable {
     /** The configured command line (error handling included); tests pass a factory and capture out/err. */
     public static CommandLine commandLine(CommandLine.IFactory factory) {
         CommandLine cl = new CommandLine(new Main(), factory);
+        cl.getSubcommands().get("attention").getCommandSpec().usageMessage().footer(Registries.maskFooter());
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler(Main::failure);
         return cl;

@@ -1,5 +1,6 @@
 package dev.attend.cli;
 
+import dev.attend.attention.Workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,8 +22,8 @@ class BenchCommandTest {
     @Test
     void fakeSuiteWritesResultsAndSummary(@TempDir Path dir) throws Exception {
         BenchSuite.register("test-fake", quick -> List.of(
-                new FakeCase("fake", BenchCase.Pass.FORWARD, 1e6, 0, false),
-                new FakeCase("fake", BenchCase.Pass.DECODE, 1e6, 1e6, false)));
+                new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, false),
+                new FakeCase("fake", Workload.Pass.DECODE, 1e6, 1e6, false)));
         MainTest.Run r = MainTest.run("bench", "--suite", "test-fake", "--quick", "--out", dir.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("| fake |"), r.out());
@@ -36,8 +37,8 @@ class BenchCommandTest {
     @Test
     void aFailingCaseIsReportedAndTheExitCodeSaysSo(@TempDir Path dir) throws Exception {
         BenchSuite.register("test-failing", quick -> List.of(
-                new FakeCase("ok", BenchCase.Pass.FORWARD, 1e6, 0, false),
-                new FakeCase("broken", BenchCase.Pass.FORWARD, 1e6, 0, true)));
+                new FakeCase("ok", Workload.Pass.FORWARD, 1e6, 0, false),
+                new FakeCase("broken", Workload.Pass.FORWARD, 1e6, 0, true)));
         MainTest.Run r = MainTest.run("bench", "--suite", "test-failing", "--quick", "--out", dir.toString());
         assertEquals(Main.EXIT_FAILURE, r.code());
         JsonNode results = new ObjectMapper().readTree(dir.resolve(BenchReport.RESULTS).toFile()).get("results");

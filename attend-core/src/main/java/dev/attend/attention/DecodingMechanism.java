@@ -12,6 +12,9 @@ public interface DecodingMechanism {
     /** An empty cache in the layout this mechanism reads, growing from {@code capacity} tokens. */
     KvCache newCache(int batch, int kvHeads, int headDim, int capacity);
 
+    /** Bytes one decode step must read from a cache of {@code tokens} tokens (its roofline). */
+    long stepBytes(int batch, int kvHeads, int tokens, int headDim);
+
     /** Attention of {@code q [B, Hq, Lq, D]} (the last Lq positions, bottom-right causal) over the cache, scale {@code 1/sqrt(D)}. */
     AttentionResult attend(Tensor q, KvCache cache);
 

@@ -2,6 +2,7 @@ package dev.attend.cli.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.attend.attention.Workload;
 import dev.attend.cli.MachineInfo;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,7 +42,7 @@ public final class BenchReport {
 
     static Map<String, Object> record(BenchRunner.Measurement r) {
         BenchCase c = r.benchCase();
-        BenchCase.Dims d = c.dims();
+        Workload.Shape d = c.dims();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", c.name());
         m.put("mechanism", c.mechanism());
@@ -80,7 +81,7 @@ public final class BenchReport {
         b.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
         for (BenchRunner.Measurement r : results) {
             BenchCase c = r.benchCase();
-            BenchCase.Dims d = c.dims();
+            Workload.Shape d = c.dims();
             b.append(String.format("| %s | %s | %s | %d | %d | %d | %d | %d | %d | %s | %s | %s | %s | %s |%n",
                     c.mechanism(), c.mask().replace("|", "\\|"), c.pass().label(), d.batch(), d.qHeads(), d.kvHeads(),
                     d.qLen(), d.kLen(), d.headDim(),

@@ -1,5 +1,8 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.Workload;
+import dev.attend.attention.Workloads;
+import dev.attend.attention.decode.DecodeAttention;
 import dev.attend.tensor.DType;
 
 import java.util.ArrayList;
@@ -44,38 +47,18 @@ public final class BenchSuite {
     }
 
     /**
-     * Exact attention (fp32, B=1, D=128): flash forward over lengths and masks, backward, and decode over a
-     * long KV cache in each storage format. The scalar loop (what a typical user writes) runs the same
-     * causal prefill and decode workloads as the baseline peer.
+     * Exact attention: every workload of {@link Workloads#exact} through the registry, and the scalar loop (what
+     * a typical user writes) on the causal prefill and decode workloads that it can run, as the baseline peer.
      */
     public static List<BenchCase> exact(boolean quick) {
         List<BenchCase> cases = new ArrayList<>();
-        int[] lengths = quick ? new int[] {1024, 4096} : new int[] {1024, 2048, 4096, 8192};
-        int longest = lengths[lengths.length - 1];
         int peerLen = quick ? 1024 : 2048;
-        int cache = quick ? 16 * 1024 : 64 * 1024;
-        for (int l : lengths) cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "causal", dims(l)));
-        cases.add(ScalarAttention.benchCase(BenchCase.Pass.FORWARD, dims(peerLen)));  // same workload as flash at peerLen
-        cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "full", dims(quick ? 2048 : 4096)));
-        cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD, "sliding:1024", dims(longest)));
-        int doc = longest / 4;
-        cases.add(KernelCases.attention("flash", BenchCase.Pass.FORWARD,
-                "document-causal:" + doc + "," + doc + "," + doc + "," + doc, dims(longest)));
-        for (int l : quick ? new int[] {2048} : new int[] {2048, 8192}) {
-            cases.add(KernelCases.attention("flash", BenchCase.Pass.BACKWARD, "causal", dims(l)));
+        for (Workload w : Workloads.exact(quick)) {
+            cases.add(KernelCases.of(w));
+            boolean prefillPeer = w.pass() == Workload.Pass.FORWARD && w.maskSpec().equals("causal") && w.shape().qLen() == peerLen;
+            boolean decodePeer = w.pass() == Workload.Pass.DECODE && w.mechanism().equals(DecodeAttention.nameOf(DType.Q8_0));
+            if (prefillPeer || decodePeer) cases.add(ScalarAttention.of(w));  // same workload as the case beside it
         }
-        if (!quick) cases.add(KernelCases.attention("flash", BenchCase.Pass.BACKWARD, "sliding:1024", dims(longest)));
-        for (int n : quick ? new int[] {} : new int[] {4096, 16384}) {
-            cases.add(KernelCases.decode(DType.F32, new BenchCase.Dims(1, 32, 8, 1, n, 128)));
-        }
-        BenchCase.Dims decode = new BenchCase.Dims(1, 32, 8, 1, cache, 128);
-        for (DType f : new DType[] {DType.F32, DType.BF16, DType.Q8_0}) cases.add(KernelCases.decode(f, decode));
-        cases.add(ScalarAttention.benchCase(BenchCase.Pass.DECODE, decode));
         return cases;
-    }
-
-    /** Self-attention, B=1, Hq=Hkv=8, D=128: the reference shape. */
-    private static BenchCase.Dims dims(int l) {
-        return new BenchCase.Dims(1, 8, 8, l, l, 128);
     }
 }

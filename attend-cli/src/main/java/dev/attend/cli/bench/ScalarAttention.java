@@ -1,8 +1,11 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.Cost;
+import dev.attend.attention.Workload;
 import dev.attend.attention.mask.Masks;
-
 import dev.attend.simd.Parallel;
+import dev.attend.tensor.DType;
+
 import java.util.SplittableRandom;
 
 /**
@@ -19,7 +22,7 @@ public final class ScalarAttention {
     private ScalarAttention() {}
 
     /** Writes {@code out [B, Hq, Lq, D]}; {@code scores} holds one row of Lk floats per worker. */
-    public static void causal(float[] q, float[] k, float[] v, float[] out, BenchCase.Dims d, float scale, float[][] scores) {
+    public static void causal(float[] q, float[] k, float[] v, float[] out, Workload.Shape d, float scale, float[][] scores) {
         int hq = d.qHeads(), hkv = d.kvHeads(), lq = d.qLen(), lk = d.kLen(), dim = d.headDim();
         int group = hq / hkv;
         Parallel.forEach(d.batch() * hq, (bh, worker) -> {
@@ -55,24 +58,31 @@ public final class ScalarAttention {
         });
     }
 
+    /** The peer of a workload: the same shape, causal prefill ({@code Lq == Lk}) or decode ({@code Lq} small, long cache). */
+    public static BenchCase of(Workload w) {
+        return benchCase(w.pass(), w.shape());
+    }
+
     /** The benchmark case: causal prefill ({@code Lq == Lk}) or decode ({@code Lq} small, long cache). */
-    public static BenchCase benchCase(BenchCase.Pass pass, BenchCase.Dims d) {
-        if (pass == BenchCase.Pass.BACKWARD) throw new IllegalArgumentException("pass: scalar attention has no backward");
+    public static BenchCase benchCase(Workload.Pass pass, Workload.Shape d) {
+        if (pass == Workload.Pass.BACKWARD) throw new IllegalArgumentException("pass: scalar attention has no backward");
         if (d.qSize() > Integer.MAX_VALUE - 8 || d.kvSize() > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("dims: scalar attention holds float[] arrays, at most 2^31 elements each, got " + d);
         }
         return new Case(pass, d);
     }
 
-    private record Case(BenchCase.Pass pass, BenchCase.Dims dims) implements BenchCase {
+    private record Case(Workload.Pass pass, Workload.Shape dims) implements BenchCase {
         @Override public String mechanism() { return "scalar"; }
         // The library's "causal" is top-left; they agree when Lq == Lk.
         @Override public String mask() { return dims.qLen() == dims.kLen() ? "causal" : "causal-br"; }
         // Bottom-right causal (what the loop computes): the mask library gives its exact area.
         @Override public double flops() {
-            return BenchCase.forwardFlops(Masks.causalBottomRight().area(1, 1, dims.qLen(), dims.kLen()), dims);
+            return Cost.forwardFlops(Masks.causalBottomRight(), dims.batch(), dims.qHeads(), dims.qLen(), dims.kLen(), dims.headDim());
         }
-        @Override public double bytes() { return pass == BenchCase.Pass.DECODE ? BenchCase.kvBytes(dims) : 0; }
+        @Override public double bytes() {
+            return pass == Workload.Pass.DECODE ? Cost.kvCacheBytes(DType.F32, dims.batch(), dims.kvHeads(), dims.kLen(), dims.headDim()) : 0;
+        }
 
         @Override
         public Runnable setup() {

@@ -1,5 +1,6 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.Workload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -25,9 +26,9 @@ class BenchHarnessTest {
     void ratesAreComputedWhereTheyApplyAndNullElsewhere() {
         List<String> log = new ArrayList<>();
         List<BenchRunner.Measurement> ms = new BenchRunner(FAST, log::add, false).run(List.of(
-                new FakeCase("fake", BenchCase.Pass.FORWARD, 2e6, 0, false),
-                new FakeCase("fake", BenchCase.Pass.DECODE, 1e6, 4e6, false),
-                new FakeCase("fake", BenchCase.Pass.FORWARD, 1e6, 0, true)), () -> PEAK).measurements();
+                new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false),
+                new FakeCase("fake", Workload.Pass.DECODE, 1e6, 4e6, false),
+                new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, true)), () -> PEAK).measurements();
         assertEquals(3, ms.size());
         List<String> results = log.stream().filter(l -> l.startsWith("[")).toList();
         assertEquals(3, results.size(), log.toString());
@@ -50,7 +51,7 @@ class BenchHarnessTest {
         double[] gflops = {100, 400, 200};
         int[] call = {0};
         BenchRunner.Run run = new BenchRunner(new BenchRunner.Settings(0, 0, 3, 3, 0), null, false).run(
-                List.of(new FakeCase("fake", BenchCase.Pass.FORWARD, 2e6, 0, false)),
+                List.of(new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false)),
                 () -> new MachinePeak.Result(2, 256, 90, gflops[call[0]++ % 3], 20));
         assertEquals(3, run.peakSamples().size());
         assertEquals(200, run.peak().fmaGflops());
@@ -61,9 +62,9 @@ class BenchHarnessTest {
     @Test
     void reportWritesValidJsonAndMarkdown(@TempDir Path dir) throws Exception {
         List<BenchRunner.Measurement> ms = new BenchRunner(FAST, null, false).run(List.of(
-                new FakeCase("fake", BenchCase.Pass.FORWARD, 2e6, 0, false),
-                new FakeCase("fake", BenchCase.Pass.DECODE, 1e6, 4e6, false),
-                new FakeCase("fake", BenchCase.Pass.FORWARD, 1e6, 0, true)), () -> PEAK).measurements();
+                new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false),
+                new FakeCase("fake", Workload.Pass.DECODE, 1e6, 4e6, false),
+                new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, true)), () -> PEAK).measurements();
         MachineInfo machine = MachineInfo.current(PEAK);
         String md = BenchReport.write(dir.resolve("out"), "fake-suite", machine, "2025-01-01T00:00:00Z", ms);
 
@@ -103,7 +104,7 @@ class BenchHarnessTest {
     @Test
     void exactSuiteHasTheScalarBaseline() {
         List<BenchCase> cases = BenchSuite.named("exact").cases(true);
-        assertTrue(cases.stream().anyMatch(c -> c.mechanism().equals("scalar") && c.pass() == BenchCase.Pass.FORWARD));
-        assertTrue(cases.stream().anyMatch(c -> c.mechanism().equals("scalar") && c.pass() == BenchCase.Pass.DECODE && c.bytes() > 0));
+        assertTrue(cases.stream().anyMatch(c -> c.mechanism().equals("scalar") && c.pass() == Workload.Pass.FORWARD));
+        assertTrue(cases.stream().anyMatch(c -> c.mechanism().equals("scalar") && c.pass() == Workload.Pass.DECODE && c.bytes() > 0));
     }
 }

@@ -1,9 +1,11 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.Workload;
+
 /** A benchmark case whose body is a short spin: for testing the harness without real kernels. */
-public record FakeCase(String mechanism, BenchCase.Pass pass, double flops, double bytes, boolean fail) implements BenchCase {
+public record FakeCase(String mechanism, Workload.Pass pass, double flops, double bytes, boolean fail) implements BenchCase {
     @Override public String mask() { return "causal"; }
-    @Override public Dims dims() { return new Dims(1, 4, 2, pass == Pass.DECODE ? 1 : 64, 64, 32); }
+    @Override public Workload.Shape dims() { return new Workload.Shape(1, 4, 2, pass == Workload.Pass.DECODE ? 1 : 64, 64, 32); }
 
     @Override
     public Runnable setup() {

@@ -1,5 +1,6 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.Workload;
 import dev.attend.attention.mask.Masks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,9 +15,9 @@ class ScalarAttentionTest {
 
     @Test
     void matchesDoublePrecisionCausalAttention() {
-        check(new BenchCase.Dims(2, 4, 2, 7, 7, 16));   // prefill, GQA
-        check(new BenchCase.Dims(1, 6, 3, 3, 11, 8));   // bottom-right: query i sees keys <= i + 8
-        check(new BenchCase.Dims(1, 8, 1, 1, 33, 32));  // decode, MQA
+        check(new Workload.Shape(2, 4, 2, 7, 7, 16));   // prefill, GQA
+        check(new Workload.Shape(1, 6, 3, 3, 11, 8));   // bottom-right: query i sees keys <= i + 8
+        check(new Workload.Shape(1, 8, 1, 1, 33, 32));  // decode, MQA
     }
 
     @Test
@@ -30,10 +31,10 @@ class ScalarAttentionTest {
     @Test
     void noBackwardPass() {
         assertThrows(IllegalArgumentException.class,
-                () -> ScalarAttention.benchCase(BenchCase.Pass.BACKWARD, new BenchCase.Dims(1, 1, 1, 4, 4, 4)));
+                () -> ScalarAttention.benchCase(Workload.Pass.BACKWARD, new Workload.Shape(1, 1, 1, 4, 4, 4)));
     }
 
-    private static void check(BenchCase.Dims d) {
+    private static void check(Workload.Shape d) {
         Random r = new Random(42);
         float[] q = random(r, d.qSize()), k = random(r, d.kvSize()), v = random(r, d.kvSize());
         float[] out = new float[q.length];

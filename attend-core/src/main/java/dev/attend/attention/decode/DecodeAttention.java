@@ -3,6 +3,7 @@ package dev.attend.attention.decode;
 import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.AttentionResult;
+import dev.attend.attention.Cost;
 import dev.attend.attention.DecodingMechanism;
 import dev.attend.attention.MaskSupport;
 import dev.attend.attention.MechanismDescriptor;
@@ -23,7 +24,10 @@ import java.util.Map;
  * {@link #newCache} and calls {@link #attend}; {@link #forward} on a whole problem stores k and v in a cache
  * of this format first (so its output is attention over the stored, possibly rounded, keys and values).
  * The queries are the last Lq positions: masks {@code causal-br} (query i sees keys up to
- * {@code Lk - Lq + i}) or {@code full}.
+ * {@code Lk - Lq + i}) or {@code full}. The result is exact attention over the stored keys and values, so
+ * {@code decode-f32} is exact, while {@code decode-bf16} and {@code decode-q8_0} are declared approximate:
+ * their error against the unrounded inputs is the format's rounding (a relative 2^-9 per BF16 element;
+ * at most half a quantisation step, {@code max|x| / 254} per 32-element block, for Q8_0).
  */
 public final class DecodeAttention extends AttentionMechanism implements DecodingMechanism {
 
@@ -43,11 +47,12 @@ public final class DecodeAttention extends AttentionMechanism implements Decodin
             case BF16 -> "BF16 (keys and values rounded to 8 mantissa bits)";
             default -> "Q8_0 (int8 with a scale per 32 dimensions; D % 32 == 0)";
         };
-        return MechanismDescriptor.builder(nameOf(format), (d, p) -> new DecodeAttention(d, p, format))
+        MechanismDescriptor.Builder b = MechanismDescriptor.builder(nameOf(format), (d, p) -> new DecodeAttention(d, p, format))
                 .summary("Split-K decoding of the last Lq queries over a KV cache stored as " + what)
                 .masks(MaskSupport.listed("causal-br", "full"))
-                .decode(true)
-                .build();
+                .decode(true);
+        // Exact over what the cache stores; against the unrounded inputs only F32 is exact.
+        return (format == DType.F32 ? b : b.approximate()).build();
     }
 
     /** {@code "decode-f32"}, {@code "decode-bf16"}, {@code "decode-q8_0"}. */
@@ -94,6 +99,11 @@ public final class DecodeAttention extends AttentionMechanism implements Decodin
     @Override
     public KvCache newCache(int batch, int kvHeads, int headDim, int capacity) {
         return new KvCache(format, batch, kvHeads, headDim, capacity);
+    }
+
+    @Override
+    public long stepBytes(int batch, int kvHeads, int tokens, int headDim) {
+        return Cost.kvCacheBytes(format, batch, kvHeads, tokens, headDim);
     }
 
     @Override
