@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,8 +26,11 @@ import picocli.CommandLine.Spec;
  * writes out {@code [B, Hq, Lq, D]} and optionally the natural-log LSE {@code [B, Hq, Lq]}.
  */
 @Command(name = "attention", mixinStandardHelpOptions = true,
-        description = {"Compute attention on .npy files: q [B, Hq, Lq, D], k and v [B, Hkv, Lk, D] (Hq a multiple of Hkv).",
-            "Writes the output [B, Hq, Lq, D] and, with --lse, the log-sum-exp [B, Hq, Lq] (natural log), both float32."})
+        description = {"Compute attention on .npy files: q [B, Hq, Lq, D], k and v [B, Hkv, Lk, D] (Hq a multiple of Hkv),",
+            "float32 or float16 (converted to float32); D at most " + AttentionProblem.MAX_HEAD_DIM + ".",
+            "Writes the output [B, Hq, Lq, D] and, with --lse, the log-sum-exp [B, Hq, Lq] (natural log), both float32.",
+            "Outputs are written whole or not at all, and may not overwrite an input.",
+            "Inputs must be finite unless --allow-nonfinite is given."})
 final class AttentionCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -45,15 +50,20 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--lse", paramLabel = "LSE.npy", description = "Where to write the log-sum-exp [B, Hq, Lq] (natural log; -inf for a fully masked row).")
     Path lse;
 
-    @Option(names = "--mask", paramLabel = "SPEC", defaultValue = "full", description = "Mask spec (default: ${DEFAULT-VALUE}); see below.")
-    String mask;
+    @Option(names = "--mask", paramLabel = "SPEC", defaultValue = "full", converter = Converters.MaskSpec.class,
+            description = "Mask spec (default: ${DEFAULT-VALUE}); see below and 'attend masks'.")
+    Mask mask;
 
-    @Option(names = "--scale", paramLabel = "S", description = "Score scale (default: 1/sqrt(D)).")
+    @Option(names = "--scale", paramLabel = "S", converter = Converters.Scale.class, description = "Score scale, finite and non-zero (default: 1/sqrt(D)).")
     Float scale;
 
     @Option(names = "--mechanism", paramLabel = "SPEC", defaultValue = "flash", completionCandidates = Names.class,
+            converter = Converters.MechanismSpec.class,
             description = "Mechanism NAME or NAME:param=value,.. (default: ${DEFAULT-VALUE}); see 'attend mechanisms'.")
-    String mechanism;
+    AttentionMechanism mechanism;
+
+    @Option(names = "--allow-nonfinite", description = "Compute even when an input holds NaN or infinity (rows that see one give NaN).")
+    boolean allowNonFinite;
 
     @Option(names = "--quiet", description = "Print nothing on success.")
     boolean quiet;
@@ -68,28 +78,51 @@ final class AttentionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        // Cheap checks first, so a typo fails before large files are read.
-        Mask m = Mask.parse(mask);
-        AttentionMechanism mech = Attention.of(mechanism);
+        // Cheap checks first, so a typo fails before large files are read and no output is clobbered.
+        Map<String, Path> inputs = new LinkedHashMap<>();
+        inputs.put("--q", q);
+        inputs.put("--k", k);
+        inputs.put("--v", v);
+        Map<String, Path> outputs = new LinkedHashMap<>();
+        outputs.put("--out", out);
+        outputs.put("--lse", lse);
+        OutputFiles.check(spec.commandLine(), inputs, outputs);
         Tensor tq = Npy.read(q), tk = Npy.read(k), tv = Npy.read(v);
-        AttentionProblem p = AttentionProblem.of(tq, tk, tv, m);
+        if (!allowNonFinite) {
+            requireFinite("q", q, tq);
+            requireFinite("k", k, tk);
+            requireFinite("v", v, tv);
+        }
+        AttentionProblem p = AttentionProblem.of(tq, tk, tv, mask);
         if (scale != null) p = p.withScale(scale);
-        Support support = mech.supports(p);
+        Support support = mechanism.supports(p);
         if (!support.supported()) throw new IllegalArgumentException(support.reason());
 
         long t0 = System.nanoTime();
-        AttentionResult r = mech.forward(p);
+        AttentionResult r = mechanism.forward(p);
         double ms = (System.nanoTime() - t0) / 1e6;
 
-        Npy.write(out, r.out());
-        if (lse != null) Npy.write(lse, r.lse());
+        Map<Path, OutputFiles.Writer> files = new LinkedHashMap<>();
+        files.put(out, to -> Npy.write(to, r.out()));
+        if (lse != null) {
+            if (!r.hasLse()) throw new IllegalArgumentException("--lse: mechanism '" + mechanism.spec() + "' computes no log-sum-exp");
+            files.put(lse, to -> Npy.write(to, r.lse()));
+        }
+        OutputFiles.writeAll(files);
         if (!quiet) {
             PrintWriter o = spec.commandLine().getOut();
             // One cold call includes JIT warmup: the time is for orientation, attend bench measures speed.
-            o.printf("%s, mask %s: q %s, k %s -> %s%s in %.1f ms%n", mech.spec(), mask,
+            o.printf("%s, mask %s: q %s, k %s -> %s%s in %.1f ms%n", mechanism.spec(), mask.describe(),
                     Arrays.toString(tq.shape()), Arrays.toString(tk.shape()), out, lse == null ? "" : " and " + lse, ms);
             o.flush();
         }
         return 0;
+    }
+
+    private static void requireFinite(String name, Path file, Tensor t) {
+        long[] at = t.firstNonFinite();
+        if (at == null) return;
+        throw new IllegalArgumentException(name + ": element " + Arrays.toString(at) + " of " + file + " is " + t.get(at)
+                + "; inputs must be finite (--allow-nonfinite computes anyway: rows that see it give NaN)");
     }
 }

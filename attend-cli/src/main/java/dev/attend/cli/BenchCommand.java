@@ -7,6 +7,7 @@ import dev.attend.cli.bench.BenchSuite;
 import dev.attend.simd.MachinePeak;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -14,6 +15,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -33,7 +35,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE}).", defaultValue = "bench-out")
     Path out;
 
-    @Option(names = "--suite", paramLabel = "NAME", defaultValue = "exact",
+    @Option(names = "--suite", paramLabel = "NAME", defaultValue = "exact", converter = Converters.Suite.class,
             description = "Which cases to run (default: ${DEFAULT-VALUE}).")
     String suite;
 
@@ -58,7 +60,18 @@ final class BenchCommand implements Callable<Integer> {
         if (filter != null) {
             String f = filter.toLowerCase(Locale.ROOT);
             cases = cases.stream().filter(c -> c.name().toLowerCase(Locale.ROOT).contains(f)).toList();
-            if (cases.isEmpty()) throw new IllegalArgumentException("--filter: no case of suite '" + suite + "' matches '" + filter + "'");
+            if (cases.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--filter: no case of suite '" + suite + "' matches '" + filter
+                        + "' (see --list)");
+            }
+        }
+        if (!list) {
+            // The results go here: refuse a bad directory now, not after minutes of measuring.
+            if (Files.exists(out) && !Files.isDirectory(out)) {
+                throw new ParameterException(spec.commandLine(), "--out: '" + out + "' is a file, expected a directory (created if missing)");
+            }
+            Files.createDirectories(out);
+            if (!Files.isWritable(out)) throw new ParameterException(spec.commandLine(), "--out: directory '" + out + "' is not writable");
         }
         if (list) {
             for (BenchCase c : cases) stdout.println(c.name());

@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
 import java.util.Properties;
+import dev.attend.simd.Parallel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,6 +52,17 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main(), factory);
         cl.getSubcommands().get("attention").getCommandSpec().usageMessage().footer(Registries.maskFooter());
         cl.setParameterExceptionHandler(Main::usageError);
+        cl.setExecutionStrategy(parsed -> {
+            // A bad ATTEND_THREADS / -Dattend.threads is a wrong invocation: one line, exit 2, before any work.
+            if (!parsed.isUsageHelpRequested() && !parsed.isVersionHelpRequested() && parsed.hasSubcommand()) {
+                try {
+                    Parallel.threads();
+                } catch (IllegalArgumentException e) {
+                    throw new ParameterException(parsed.commandSpec().commandLine(), e.getMessage());
+                }
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cl.setExecutionExceptionHandler(Main::failure);
         return cl;
     }

@@ -60,11 +60,11 @@ class AttentionCommandTest {
         String[] base = {"attention", "--q", p.toString(), "--k", p.toString(), "--v", p.toString(), "--out", dir.resolve("o.npy").toString()};
 
         MainTest.Run mask = MainTest.run(concat(base, "--mask", "sliding:"));
-        assertEquals(Main.EXIT_FAILURE, mask.code());
+        assertEquals(Main.EXIT_USAGE, mask.code());
         assertEquals(1, mask.errLines(), mask.err());
 
         MainTest.Run mech = MainTest.run(concat(base, "--mechanism", "nope"));
-        assertEquals(Main.EXIT_FAILURE, mech.code());
+        assertEquals(Main.EXIT_USAGE, mech.code());
         assertTrue(mech.err().contains("nope") && mech.err().contains("flash") && mech.err().contains("reference"), mech.err());
 
         MainTest.Run missing = MainTest.run("attention", "--q", dir.resolve("absent.npy").toString(), "--k", p.toString(),

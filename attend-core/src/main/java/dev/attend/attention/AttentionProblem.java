@@ -13,6 +13,10 @@ import java.util.Objects;
  * {@code 1/sqrt(D)}). Tensors may be any views (e.g. {@code [B, L, H, D]} permuted to {@code [B, H, L, D]}).
  * The constructor checks every shape, and that the mask fits the lengths, and names what it expected and
  * what it got, so kernels can trust their inputs. Useful FLOPs: {@link Cost#forwardFlops}.
+ *
+ * <p>Non-finite inputs: kernels propagate a NaN or infinity only into the rows that see it (a masked key never
+ * influences a row); {@link #requireFinite()} checks on request. Scores that overflow float32 from finite
+ * inputs are refused with the row named.
  */
 public record AttentionProblem(Tensor q, Tensor k, Tensor v, Mask mask, ScoreMod scoreMod, float scale) {
     /** Largest head dimension the kernels accept (their tile buffers grow with it). */
@@ -86,6 +90,21 @@ public record AttentionProblem(Tensor q, Tensor k, Tensor v, Mask mask, ScoreMod
 
     public AttentionProblem withMask(Mask m) {
         return new AttentionProblem(q, k, v, m, scoreMod, scale);
+    }
+
+    /**
+     * Checks that q, k and v hold no NaN and no infinity, naming the first bad element (one pass over the inputs).
+     * Without this check the kernels propagate a non-finite input only into the rows that see it.
+     */
+    public AttentionProblem requireFinite() {
+        for (Object[] t : new Object[][] {{"q", q}, {"k", k}, {"v", v}}) {
+            long[] at = ((Tensor) t[1]).firstNonFinite();
+            if (at != null) {
+                throw new IllegalArgumentException(t[0] + ": element " + Arrays.toString(at) + " is " + ((Tensor) t[1]).get(at)
+                        + ", expected finite inputs");
+            }
+        }
+        return this;
     }
 
     public int batch() { return (int) q.dim(0); }

@@ -146,6 +146,11 @@ final class FlashBackward {
             Arrays.fill(dK, 0, nk * dp, 0f);
             Arrays.fill(dV, 0, nk * dp, 0f);
             float scale = p.scale();
+            kvFinite = true;
+            for (int j = 0; j < nk && kvFinite; j++) {
+                kvFinite = VMath.allFinite(kRows, j * dp, d);
+                for (int x = 0; x < d && kvFinite; x++) kvFinite = Float.isFinite(vT[x * bkp + j]);
+            }
 
             for (int h = hk * group; h < (hk + 1) * group; h++) {
                 for (int t = 0, n = mask.countByKey(b, h, kb); t < n; t++) {
@@ -185,6 +190,10 @@ final class FlashBackward {
             if (!full) {
                 if (ownMask) mask.maskTile(b, h, q0, nq, k0, nk, s, 0, bkp);
                 else p.mask().maskTile(b, h, p.lq(), p.lk(), q0, nq, k0, nk, s, 0, bkp, 1);
+                if (!finiteTile(nq)) {
+                    visibleOnly(nq, nk, scale, rowBase, dq);
+                    return;
+                }
             }
             probabilities(nq, nk);
 
@@ -193,6 +202,41 @@ final class FlashBackward {
             scoreGrad(nq, nk, scale);                                                   // dP <- dS * scale
             Gemm.mul(nk, dp, nq, dP, 0, 1, bkp, qRows, 0, dp, dK, 0, dp, true);        // dK += dS^T Q
             Gemm.mul(nq, dp, nk, dP, 0, bkp, 1, kRows, 0, dp, dq, rowBase * dp, dp, true); // dQ += dS K
+        }
+
+        private boolean kvFinite;
+
+        /** Whether every input of a partial tile is finite, so that the GEMMs may multiply the zero weights of masked pairs. */
+        private boolean finiteTile(int nq) {
+            if (!kvFinite || !VMath.allFinite(deltaRow, 0, nq)) return false;
+            for (int i = 0; i < nq; i++) {
+                if (Float.isNaN(lseRow[i]) || !VMath.allFinite(qRows, i * dp, d) || !VMath.allFinite(dORows, i * dp, d)) return false;
+            }
+            return true;
+        }
+
+        /**
+         * The five products of a partial tile that holds a NaN or an infinity, touching visible pairs only: 0 * NaN is
+         * NaN, so a masked pair must not enter any product (as in the reference). Rare path; scalar loops.
+         */
+        private void visibleOnly(int nq, int nk, float scale, int rowBase, float[] dq) {
+            for (int i = 0; i < nq; i++) {
+                float li = lseRow[i];
+                for (int j = 0; j < nk; j++) {
+                    float sij = s[i * bkp + j];
+                    if (sij == Float.NEGATIVE_INFINITY || li == Float.NEGATIVE_INFINITY) continue;
+                    float pij = VMath.exp(sij - li);
+                    if (pij == 0f) continue;
+                    float dpij = 0f;
+                    for (int x = 0; x < d; x++) dpij += dORows[i * dp + x] * vT[x * bkp + j];
+                    float ds = pij * (dpij - deltaRow[i]) * (deriv != null ? deriv[i * bkp + j] : 1f) * scale;
+                    for (int x = 0; x < d; x++) {
+                        dV[j * dp + x] += pij * dORows[i * dp + x];
+                        dK[j * dp + x] += ds * qRows[i * dp + x];
+                        dq[(rowBase + i) * dp + x] += ds * kRows[j * dp + x];
+                    }
+                }
+            }
         }
 
         private void modScores(int b, int h, int q0, int nq, int k0, int nk) {

@@ -164,18 +164,67 @@ final class FlashForward {
                     if (!full) maskScores(b, h, qRows, q0, nq, kRowsOf, k0, nk);
                     softmaxColumns(nk);
                     rescaleRows(nq);
-                    Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vSrc, vOff, vRs, o, 0, dp, true);
+                    if (full || valuesFinite(vSrc, vOff, vRs, nk)) {
+                        Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vSrc, vOff, vRs, o, 0, dp, true);
+                    } else {
+                        weighVisibleOnly(nq, nk, vSrc, vOff, vRs);
+                    }
                 }
             }
 
             long outRow = ((long) (b * p.hq() + h) * lq + q0);
             for (int i = 0; i < nq; i++) {
-                float li = l[i], inv = li > 0 ? 1f / li : 0f;
-                for (int x = 0; x < d; x++) row[x] = o[i * dp + x] * inv;
+                float li = l[i], rowLse;
+                if (li > 0) {
+                    rowLse = m[i] * LN2 + (float) Math.log(li);
+                } else {
+                    // No weight: a fully masked row (LSE -inf, output 0), or NaN from a non-finite input the row sees,
+                    // or scores beyond float32 from finite inputs, which is refused rather than returned as NaN or 0.
+                    int qi = qRows == null ? q0 + i : qRows[q0 + i];
+                    rowLse = li == 0 ? Float.NEGATIVE_INFINITY : Float.NaN;
+                    if ((li != 0 || (ownMask && mod.isIdentity() && p.mask().rowHasVisible(b, h, qi, p.lq(), p.lk())))
+                            && !seesNonFinite(q, k, b, h, qi)) {
+                        throw new IllegalArgumentException("q, k: the scores of query row (b=" + b + ", h=" + h + ", q=" + qi
+                                + ") overflow float32 (|scale * q.k| > 3.4e38) although the inputs are finite; scale q or k down");
+                    }
+                }
+                float inv = li > 0 ? 1f / li : 0f;
+                for (int x = 0; x < d; x++) row[x] = li > 0 ? o[i * dp + x] * inv : li == 0 ? 0f : Float.NaN;
                 out.writeFloats((outRow + i) * d, row, 0, d);
-                lse.segment().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, outRow + i,
-                        li > 0 ? m[i] * LN2 + (float) Math.log(li) : Float.NEGATIVE_INFINITY);
+                lse.segment().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, outRow + i, rowLse);
             }
+        }
+
+        /** True when the nk value rows at {@code vOff} (row stride vRs) are all finite: the GEMM may then multiply masked zeros. */
+        private boolean valuesFinite(float[] v, int vOff, int vRs, int nk) {
+            for (int j = 0; j < nk; j++) if (!VMath.allFinite(v, vOff + j * vRs, d)) return false;
+            return true;
+        }
+
+        /**
+         * {@code O += P V} skipping zero weights: a masked key's weight is exactly 0 and 0 * NaN is NaN, so when the
+         * tile holds a non-finite value the product must not touch masked entries. Rare path; scalar in the keys.
+         */
+        private void weighVisibleOnly(int nq, int nk, float[] v, int vOff, int vRs) {
+            for (int i = 0; i < nq; i++) {
+                for (int j = 0; j < nk; j++) {
+                    float pij = sT[j * bqp + i];
+                    if (pij == 0f) continue;
+                    for (int x = 0; x < d; x++) o[i * dp + x] += pij * v[vOff + j * vRs + x];
+                }
+            }
+        }
+
+        /** Whether query row qi of (b, h) or a key it sees under the problem's mask holds a NaN or an infinity. */
+        private boolean seesNonFinite(Strided q, Strided k, int b, int h, int qi) {
+            q.read(q.row(b, h, qi), row, 0, d);
+            if (!VMath.allFinite(row, 0, d)) return true;
+            for (int kj = 0; kj < p.lk(); kj++) {
+                if (!p.mask().visible(b, h, qi, kj, p.lq(), p.lk())) continue;
+                k.read(k.row(b, h / group, kj), row, 0, d);
+                if (!VMath.allFinite(row, 0, d)) return true;
+            }
+            return false;
         }
 
         /** Masked pairs of a partial tile to -inf: by the compiled intervals, or the problem's mask at original positions. */

@@ -8,8 +8,8 @@ import java.util.Arrays;
  * Exact merge of attention over disjoint key sets. If {@code (o1, l1)} and {@code (o2, l2)} are the
  * outputs and log-sum-exps of the same queries over two disjoint sets of keys, then attention over the
  * union is {@code lse = logaddexp(l1, l2)}, {@code out = exp(l1 - lse) o1 + exp(l2 - lse) o2}.
- * A side that saw no key ({@code l = -inf}) weighs nothing; if neither did, the row stays 0 with
- * LSE {@code -inf}. Split-K decode, HyperAttention and context parallelism all reduce with this.
+ * A side that saw no key ({@code l = -inf}) is left out; if neither did, the row stays 0 with
+ * LSE {@code -inf}; a NaN LSE on either side makes the merged row and LSE NaN. Split-K decode, HyperAttention and context parallelism all reduce with this.
  */
 public final class LseMerge {
     private LseMerge() {}
@@ -27,10 +27,14 @@ public final class LseMerge {
      * is rewritten in place and the merged LSE returned.
      */
     public static float mergeInto(float[] acc, int aOff, float lAcc, float[] o2, int oOff, float l2, int n) {
-        float l = logAddExp(lAcc, l2);
-        if (l == Float.NEGATIVE_INFINITY) return l;
-        float w1 = lAcc == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(lAcc - l);
-        float w2 = l2 == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(l2 - l);
+        // A side that saw no key is left out entirely (not weighted by 0: its row may hold anything, 0 * NaN is NaN).
+        if (l2 == Float.NEGATIVE_INFINITY) return lAcc;
+        if (lAcc == Float.NEGATIVE_INFINITY) {
+            System.arraycopy(o2, oOff, acc, aOff, n);
+            return l2;
+        }
+        float l = logAddExp(lAcc, l2);  // NaN on either side: NaN weights, so the row says NaN
+        float w1 = (float) Math.exp(lAcc - l), w2 = (float) Math.exp(l2 - l);
         for (int x = 0; x < n; x++) acc[aOff + x] = w1 * acc[aOff + x] + w2 * o2[oOff + x];
         return l;
     }

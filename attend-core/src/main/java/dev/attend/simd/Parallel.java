@@ -18,30 +18,44 @@ import java.util.concurrent.ExecutionException;
  * thread count. Tasks submitted from inside a worker run inline, so nesting never deadlocks.
  */
 public final class Parallel {
-    private static final int THREADS = configuredThreads();
+    /** The most workers a setting may ask for. */
+    public static final int MAX_THREADS = 1024;
+    // Either the thread count or, for a bad setting, the message every call repeats: a static initializer that
+    // threw would surface as an ExceptionInInitializerError with a stack trace instead of one line.
+    private static final Object CONFIG = configuredThreads();
     private static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
-    private static final ExecutorService POOL = THREADS <= 1 ? null : Executors.newFixedThreadPool(THREADS - 1, daemonFactory());
 
     private Parallel() {}
 
-    /** The number of workers kernels split their work over. */
+    /**
+     * The number of workers kernels split their work over.
+     *
+     * @throws IllegalArgumentException naming the setting when {@code -Dattend.threads} or {@code ATTEND_THREADS} is not
+     *     an integer in [1, {@value #MAX_THREADS}]
+     */
     public static int threads() {
-        return THREADS;
+        if (CONFIG instanceof String error) throw new IllegalArgumentException(error);
+        return (Integer) CONFIG;
     }
 
-    private static int configuredThreads() {
+    /** The pool, made on first use (never for one thread). */
+    private static final class Pool {
+        static final ExecutorService POOL = threads() <= 1 ? null : Executors.newFixedThreadPool(threads() - 1, daemonFactory());
+    }
+
+    private static Object configuredThreads() {
         String prop = System.getProperty("attend.threads");
         String env = System.getenv("ATTEND_THREADS");
         String raw = prop != null ? prop : env;
-        if (raw == null || raw.isBlank()) return Runtime.getRuntime().availableProcessors();
+        if (raw == null || raw.isBlank()) return Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors());
         try {
             int n = Integer.parseInt(raw.trim());
-            if (n >= 1) return n;
+            if (n >= 1 && n <= MAX_THREADS) return n;
         } catch (NumberFormatException ignored) {
-            // fall through to the error below
+            // fall through to the message below
         }
-        throw new IllegalArgumentException((prop != null ? "-Dattend.threads" : "ATTEND_THREADS")
-                + ": expected a positive integer, got '" + raw + "'");
+        return (prop != null ? "-Dattend.threads" : "ATTEND_THREADS") + ": expected an integer from 1 to " + MAX_THREADS
+                + " (worker threads), got '" + raw + "'";
     }
 
     private static ThreadFactory daemonFactory() {
@@ -67,15 +81,15 @@ public final class Parallel {
      * the calling thread is worker 0. Exceptions in a worker are rethrown here.
      */
     public static void run(int maxWorkers, Worker body) {
-        int workers = Math.max(1, Math.min(THREADS, maxWorkers));
-        if (workers == 1 || POOL == null || IN_WORKER.get()) {
+        int workers = Math.max(1, Math.min(threads(), maxWorkers));
+        if (workers == 1 || IN_WORKER.get()) {
             for (int w = 0; w < workers; w++) body.run(w, workers);
             return;
         }
         List<Future<?>> futures = new ArrayList<>(workers - 1);
         for (int w = 1; w < workers; w++) {
             final int id = w;
-            futures.add(POOL.submit(() -> body.run(id, workers)));
+            futures.add(Pool.POOL.submit(() -> body.run(id, workers)));
         }
         RuntimeException failure = null;
         boolean wasWorker = IN_WORKER.get();

@@ -30,6 +30,16 @@ public final class VMath {
 
     private VMath() {}
 
+    /** True when {@code a[off .. off+n)} holds no NaN and no infinity ({@code x * 0} is 0 exactly for finite x). */
+    public static boolean allFinite(float[] a, int off, int n) {
+        int i = 0;
+        for (; i + F.length() <= n; i += F.length()) {
+            if (FloatVector.fromArray(F, a, off + i).mul(0f).compare(VectorOperators.NE, 0f).anyTrue()) return false;
+        }
+        for (; i < n; i++) if (!Float.isFinite(a[off + i])) return false;
+        return true;
+    }
+
     /** e^x lane by lane (Cephes' expf polynomial after reducing x = n ln2 + r, |r| <= ln2/2). */
     public static FloatVector exp(FloatVector x) {
         VectorMask<Float> underflow = x.compare(VectorOperators.LT, MIN_X);

@@ -311,6 +311,28 @@ public final class Tensor {
         }
     }
 
+    /** The index of the first NaN or infinity in row-major order, or null when every element is finite. */
+    public long[] firstNonFinite() {
+        long d = lastDim(), n = rows();
+        if (d == 0 || d > Integer.MAX_VALUE - 8) return null;
+        float[] row = new float[(int) d];
+        for (long r = 0; r < n; r++) {
+            readRow(r, row, 0);
+            for (int x = 0; x < d; x++) {
+                if (Float.isFinite(row[x])) continue;
+                if (shape.length == 0) return new long[0];
+                long[] at = new long[shape.length];
+                at[at.length - 1] = x;
+                for (long i = shape.length - 2, rest = r; i >= 0; i--) {
+                    at[(int) i] = rest % shape[(int) i];
+                    rest /= shape[(int) i];
+                }
+                return at;
+            }
+        }
+        return null;
+    }
+
     /** All elements in row-major order; only for tensors under 2^31 elements. */
     public float[] toArray() {
         if (size > Integer.MAX_VALUE - 8) throw new IllegalStateException("tensor too large for a float[]: " + size + " elements");

@@ -34,7 +34,7 @@ final class Cases {
             int lq = 1 + r.nextInt(maxLen);
             boolean cross = r.nextInt(4) == 0;
             int lk = cross ? 1 + r.nextInt(maxLen) : lq;
-            Mask mask = cross ? crossMask(r) : selfMask(r, lq);
+            Mask mask = cross ? crossMask(r) : selfMask(r, lq, b);
             ScoreMod mod = switch (r.nextInt(8)) {
                 case 0 -> ScoreMod.alibi(heads[0]);
                 case 1 -> ScoreMod.softCap(5f + r.nextInt(20));
@@ -60,10 +60,10 @@ final class Cases {
         };
     }
 
-    /** Every mask of the library, with parameters drawn for length {@code l}. */
-    static Mask selfMask(Random r, int l) {
+    /** Every mask of the library ({@code MaskRegistryCoverageTest} checks it), with parameters drawn for length {@code l} and {@code batch}. */
+    static Mask selfMask(Random r, int l, int batch) {
         int[] docs = partition(r, l);
-        return switch (r.nextInt(17)) {
+        return switch (r.nextInt(19)) {
             case 0 -> Masks.full();
             case 1 -> Masks.causal();
             case 2 -> Masks.causalBottomRight();
@@ -84,6 +84,17 @@ final class Cases {
             case 13 -> Masks.sinksWindow(r.nextInt(5), 1 + r.nextInt(l));
             case 14 -> Masks.blockSparseRandom(16 << r.nextInt(3), 16 << r.nextInt(3), 0.1 + 0.9 * r.nextDouble(), r.nextLong());
             case 15 -> Mask.predicate("q+k not divisible by 3", (b, h, qi, ki) -> (qi + ki) % 3 != 0);
+            case 16 -> {
+                int[] valid = new int[batch];
+                for (int i = 0; i < batch; i++) valid[i] = r.nextInt(l + 1);
+                yield r.nextBoolean() ? Masks.padding(valid) : Masks.padding(valid).and(Masks.causal());
+            }
+            case 17 -> {
+                int bq = 8 << r.nextInt(3), bk = 8 << r.nextInt(3);
+                boolean[][] layout = new boolean[(l + bq - 1) / bq][(l + bk - 1) / bk];
+                for (boolean[] row : layout) for (int j = 0; j < row.length; j++) row[j] = r.nextInt(3) > 0;
+                yield Masks.blockSparse(bq, bk, layout);
+            }
             default -> Masks.slidingWindow(1 + r.nextInt(l)).or(Masks.prefixLm(r.nextInt(l + 1))).and(Masks.causal());
         };
     }

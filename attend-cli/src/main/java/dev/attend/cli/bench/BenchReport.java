@@ -7,6 +7,7 @@ import dev.attend.cli.MachineInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,9 +35,18 @@ public final class BenchReport {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (BenchRunner.Measurement r : results) rows.add(record(r));
         root.put("results", rows);
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve(RESULTS).toFile(), root);
         String md = markdown(suite, machine, date, results);
-        Files.writeString(dir.resolve(SUMMARY), md);
+        // Both files whole or neither: each is written beside its target and moved into place.
+        Path json = Files.createTempFile(dir, "." + RESULTS, ".tmp"), sum = Files.createTempFile(dir, "." + SUMMARY, ".tmp");
+        try {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), root);
+            Files.writeString(sum, md);
+            Files.move(json, dir.resolve(RESULTS), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(sum, dir.resolve(SUMMARY), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(json);
+            Files.deleteIfExists(sum);
+        }
         return md;
     }
 

@@ -37,12 +37,13 @@ final class Decode {
         int b = cache.batch(), hkv = cache.kvHeads(), d = cache.headDim(), n = cache.length();
         int lq = (int) q.dim(2), hq = (int) q.dim(1), group = hq / hkv, rows = group * lq;
         int chunks = (n + CHUNK - 1) / CHUNK, items = b * hkv * chunks;
-        DecodeKernel kernel = cache.storage().kernel();
+        KvStorage storage = cache.storage();
+        DecodeKernel kernel = storage.kernel();
         float[][] partOut = new float[items][];
         float[][] partLse = new float[items][];
         AtomicInteger next = new AtomicInteger();
         Parallel.run(items, (w, workers) -> {
-            Chunk c = new Chunk(kernel, rows, scale);
+            Chunk c = new Chunk(storage, kernel, rows, scale);
             int loaded = -1;
             for (int i; (i = next.getAndIncrement()) < items; ) {
                 int bh = i / chunks, ch = i % chunks;
@@ -66,6 +67,15 @@ final class Decode {
             int bb = bh / hkv, hk = bh % hkv;
             for (int r = 0; r < rows; r++) {
                 int h = hk * group + r / lq, i = r % lq;
+                // Every decode row sees at least one key, so no weight at all (LSE -inf or NaN) is either a NaN or
+                // infinity among its inputs, or scores beyond float32 from finite ones: refused, not returned.
+                if (!(accLse[r] > Float.NEGATIVE_INFINITY) || accLse[r] == Float.POSITIVE_INFINITY) {
+                    int last = causal ? n - lq + i : n - 1;
+                    if (finiteInputs(q, storage, bb, h, i, bh, last, d)) {
+                        throw new IllegalArgumentException("q, cache: the scores of query row (b=" + bb + ", h=" + h + ", q=" + i
+                                + ") overflow float32 (|scale * q.k| > 3.4e38) although the inputs are finite; scale q or k down");
+                    }
+                }
                 long row = ((long) (bb * hq + h) * lq + i);
                 out.writeFloats(row * d, acc, r * dp, d);
                 lse.set(accLse[r], bb, h, i);
@@ -76,17 +86,31 @@ final class Decode {
                 cache.bytesRead()));
     }
 
+    /** Whether query row (b, h, i) and the stored keys 0..last of slot bh are all finite. Rare path. */
+    private static boolean finiteInputs(Tensor q, KvStorage storage, int b, int h, int i, int bh, int last, int d) {
+        float[] row = new float[d];
+        q.readRow(((long) b * q.dim(1) + h) * q.dim(2) + i, row, 0);
+        if (!VMath.allFinite(row, 0, d)) return false;
+        for (int t = 0; t <= last; t++) {
+            storage.read(bh, t, true, row);
+            if (!VMath.allFinite(row, 0, d)) return false;
+        }
+        return true;
+    }
+
     /**
      * One worker's buffers: the group's queries (pre-scaled, rows padded to a multiple of 4 with zeros) and
      * the scores of one chunk, which the format's kernel fills and then weighs the values with.
      */
     private static final class Chunk {
+        final KvStorage storage;
         final DecodeKernel kernel;
         final int rows, paddedRows, d, dp;
         final float scale;
-        final float[] q, s, norm;
+        final float[] q, s, norm, value;
 
-        Chunk(DecodeKernel kernel, int rows, float scale) {
+        Chunk(KvStorage storage, DecodeKernel kernel, int rows, float scale) {
+            this.storage = storage;
             this.kernel = kernel;
             this.rows = rows;
             this.paddedRows = (rows + 3) / 4 * 4;
@@ -96,6 +120,7 @@ final class Decode {
             q = new float[paddedRows * d];
             s = new float[paddedRows * CHUNK];
             norm = new float[paddedRows];
+            value = new float[d];
         }
 
         void load(Tensor qt, int b, int hk, int hq, int group, int lq) {
@@ -112,16 +137,43 @@ final class Decode {
         void run(int bh, int k0, int k1, int first, int lq, float[] o, float[] lse) {
             int nk = k1 - k0, tiles = (nk + TILE - 1) / TILE, cols = tiles * TILE, tile0 = k0 / TILE;
             kernel.scores(bh, tile0, tiles, q, paddedRows, s);
+            int fewest = nk;
             for (int r = 0; r < rows; r++) {
-                int visible = Math.min(nk, first + r % lq - k0 + 1);  // keys past the row's position are masked
-                Arrays.fill(s, r * CHUNK + Math.max(visible, 0), r * CHUNK + cols, Float.NEGATIVE_INFINITY);
+                int visible = Math.max(0, Math.min(nk, first + r % lq - k0 + 1));  // keys past the row's position are masked
+                fewest = Math.min(fewest, visible);
+                Arrays.fill(s, r * CHUNK + visible, r * CHUNK + cols, Float.NEGATIVE_INFINITY);
                 lse[r] = softmaxRow(r * CHUNK, cols);
             }
             Arrays.fill(o, 0f);
-            kernel.values(bh, tile0, tiles, s, paddedRows, o);
+            if (maskedValuesFinite(bh, k0 + fewest, k1)) {
+                kernel.values(bh, tile0, tiles, s, paddedRows, o);
+            } else {
+                visibleValuesOnly(bh, k0, nk, o);
+            }
             for (int r = 0; r < rows; r++) {
                 FloatVector inv = FloatVector.broadcast(F, norm[r]);
                 for (int x = 0; x < dp; x += LANES) FloatVector.fromArray(F, o, r * dp + x).mul(inv).intoArray(o, r * dp + x);
+            }
+        }
+
+        /** Whether the values of the masked tokens {@code [from, to)} (at most Lq - 1 of them) are finite. */
+        private boolean maskedValuesFinite(int bh, int from, int to) {
+            for (int t = from; t < to; t++) {
+                storage.read(bh, t, false, value);
+                if (!VMath.allFinite(value, 0, d)) return false;
+            }
+            return true;
+        }
+
+        /** The weighted values of the chunk skipping zero weights (a masked token's value may be NaN, and 0 * NaN is NaN). */
+        private void visibleValuesOnly(int bh, int k0, int nk, float[] o) {
+            for (int j = 0; j < nk; j++) {
+                storage.read(bh, k0 + j, false, value);
+                for (int r = 0; r < rows; r++) {
+                    float w = s[r * CHUNK + j];
+                    if (w == 0f) continue;
+                    for (int x = 0; x < d; x++) o[r * dp + x] += w * value[x];
+                }
             }
         }
 

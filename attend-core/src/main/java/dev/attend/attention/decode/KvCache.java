@@ -2,6 +2,7 @@ package dev.attend.attention.decode;
 
 import dev.attend.attention.Cost;
 import dev.attend.simd.Gemm;
+import dev.attend.simd.VMath;
 import dev.attend.tensor.DType;
 import dev.attend.tensor.Q8_0;
 import dev.attend.tensor.Tensor;
@@ -102,6 +103,11 @@ public final class KvCache {
                 long row = (long) bh * t + i;
                 k.readRow(row, kr, 0);
                 v.readRow(row, vr, 0);
+                if (format == DType.Q8_0 && !(VMath.allFinite(kr, 0, headDim) && VMath.allFinite(vr, 0, headDim))) {
+                    throw new IllegalArgumentException((VMath.allFinite(kr, 0, headDim) ? "v" : "k") + ": token " + i + " of (b="
+                            + bh / kvHeads + ", kv head " + bh % kvHeads + ") holds a NaN or infinity; a Q8_0 cache stores finite values only"
+                            + " (tokens before it in this call were not appended)");
+                }
                 storage.store(bh, length + i, kr, vr);
             }
         }

@@ -63,6 +63,7 @@ public final class BlockMask {
 
     /** Arguments are validated by {@link Mask#compile}. */
     static BlockMask build(Mask mask, int batch, int heads, int lq, int lk, int blockQ, int blockK) {
+        checkBlockCounts(lq, lk, blockQ, blockK);
         if (mask.isSliceForm()) {
             boolean byBatch = mask.dependence().byBatch;
             int slots = byBatch ? batch : 1;
@@ -120,7 +121,7 @@ public final class BlockMask {
     /** Number of key blocks query block {@code qb} of (b, h) visits. */
     public int count(int b, int h, int qb) {
         int[] p = layout(b, h).rowPtr;
-        Objects.checkIndex(qb, qBlocks);
+        index("qb", qb, qBlocks);
         return p[qb + 1] - p[qb];
     }
 
@@ -136,8 +137,8 @@ public final class BlockMask {
 
     private int rowEntry(int b, int h, int qb, int i) {
         Layout l = layout(b, h);
-        Objects.checkIndex(qb, qBlocks);
-        Objects.checkIndex(i, l.rowPtr[qb + 1] - l.rowPtr[qb]);
+        index("qb", qb, qBlocks);
+        index("i", i, l.rowPtr[qb + 1] - l.rowPtr[qb]);
         return l.rowEntries[l.rowPtr[qb] + i];
     }
 
@@ -146,7 +147,7 @@ public final class BlockMask {
     /** Number of query blocks that visit key block {@code kb} of (b, h). */
     public int countByKey(int b, int h, int kb) {
         int[] p = layout(b, h).colPtr;
-        Objects.checkIndex(kb, kBlocks);
+        index("kb", kb, kBlocks);
         return p[kb + 1] - p[kb];
     }
 
@@ -162,8 +163,8 @@ public final class BlockMask {
 
     private int colEntry(int b, int h, int kb, int i) {
         Layout l = layout(b, h);
-        Objects.checkIndex(kb, kBlocks);
-        Objects.checkIndex(i, l.colPtr[kb + 1] - l.colPtr[kb]);
+        index("kb", kb, kBlocks);
+        index("i", i, l.colPtr[kb + 1] - l.colPtr[kb]);
         return l.colEntries[l.colPtr[kb] + i];
     }
 
@@ -190,10 +191,10 @@ public final class BlockMask {
             throw new IllegalStateException("maskTile: an explicit block mask (fromKvBlocks) has no mask of its own; "
                     + "mask its PARTIAL tiles with the problem's mask (Mask.maskTile)");
         }
-        Objects.checkIndex(b, batch);
-        Objects.checkIndex(h, heads);
-        Objects.checkFromIndexSize(q0, nq, lq);
-        Objects.checkFromIndexSize(k0, nk, lk);
+        index("b", b, batch);
+        index("h", h, heads);
+        range("q0, nq", q0, nq, lq);
+        range("k0, nk", k0, nk, lk);
         if (nq == 0 || nk == 0) {
             return;
         }
@@ -271,8 +272,8 @@ public final class BlockMask {
     }
 
     private Layout layout(int b, int h) {
-        Objects.checkIndex(b, batch);
-        Objects.checkIndex(h, heads);
+        index("b", b, batch);
+        index("h", h, heads);
         int nh = byHead ? heads : 1;
         return layouts[(byBatch ? b : 0) * nh + (byHead ? h : 0)];
     }
@@ -302,6 +303,7 @@ public final class BlockMask {
         Mask.requireLengths(lq, lk);
         Mask.requirePositive("blockQ", blockQ);
         Mask.requirePositive("blockK", blockK);
+        checkBlockCounts(lq, lk, blockQ, blockK);
         int qBlocks = ceilDiv(lq, blockQ), kBlocks = ceilDiv(lk, blockK);
         long rows = (long) batch * heads * qBlocks;
         if (rows > Integer.MAX_VALUE - 8) {
@@ -467,6 +469,25 @@ public final class BlockMask {
             }
         }
         return new Layout(rowPtr, rowEntries, colPtr, colEntries, area, fullTiles, scores, keys);
+    }
+
+    /** Entries pack {@code block << 1 | full} into an int: block counts must stay below 2^30. */
+    private static void checkBlockCounts(int lq, int lk, int blockQ, int blockK) {
+        if (ceilDiv(lq, blockQ) >= 1 << 30 || ceilDiv(lk, blockK) >= 1 << 30) {
+            throw new IllegalArgumentException("blocks: at most 2^30 blocks per side, got " + ceilDiv(lq, blockQ) + " x " + ceilDiv(lk, blockK)
+                    + " for lq=" + lq + ", lk=" + lk + " in blocks of " + blockQ + " x " + blockK);
+        }
+    }
+
+    /** Index checks at the public boundary name the argument (the kernels' loops stay in range by construction). */
+    private static void index(String name, int v, int size) {
+        if (v < 0 || v >= size) throw new IllegalArgumentException(name + ": expected 0 <= " + name + " < " + size + ", got " + v);
+    }
+
+    private static void range(String name, int from, int n, int size) {
+        if (from < 0 || n < 0 || (long) from + n > size) {
+            throw new IllegalArgumentException(name + ": expected a range inside [0, " + size + "), got " + n + " from " + from);
+        }
     }
 
     private static int ceilDiv(int a, int b) {

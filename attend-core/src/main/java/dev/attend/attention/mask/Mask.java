@@ -213,6 +213,15 @@ public abstract class Mask {
         return topLeft || bottomRight;
     }
 
+    /** Whether query {@code qi} of (b, h) sees at least one key: O(1) for slice masks, up to lk tests for predicates. */
+    public boolean rowHasVisible(int b, int h, int qi, int lq, int lk) {
+        requireLengths(lq, lk);
+        Objects.checkIndex(qi, lq);
+        if (isSliceForm()) return intervals(b, lq, lk).count(qi) > 0;
+        for (int k = 0; k < lk; k++) if (test(b, h, qi, k, lq, lk)) return true;
+        return false;
+    }
+
     /**
      * Sets the masked entries of a score tile to {@link Float#NEGATIVE_INFINITY} and leaves visible ones
      * untouched. Tile rows are queries {@code q0 .. q0+nq-1} and columns keys {@code k0 .. k0+nk-1} of (b, h)

@@ -333,7 +333,11 @@ public final class Masks {
                 return (boolean[][]) c[2];
             }
             int nq = ceilDiv(lq, blockQ), nk = ceilDiv(lk, blockK);
-            int tiles = Math.multiplyExact(nq, nk);
+            if ((long) nq * nk > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("block-sparse-random: ceil(lq/BQ) x ceil(lk/BK) = " + nq + " x " + nk
+                        + " tiles, expected fewer than 2^31");
+            }
+            int tiles = nq * nk;
             int keep = (int) Math.round(density * tiles);
             int[] order = new int[tiles];
             for (int i = 0; i < tiles; i++) {
