@@ -55,7 +55,7 @@ class BenchCommandTest {
         assertTrue(r.out().contains("scalar causal-br decode"), r.out());
         assertTrue(r.out().contains("decode-q8_0 causal-br decode"), r.out());
         MainTest.Run none = MainTest.run("bench", "--list", "--filter", "no-such-case");
-        assertEquals(Main.EXIT_FAILURE, none.code());
+        assertEquals(Main.EXIT_USAGE, none.code());
         assertEquals(1, none.errLines(), none.err());
     }
 }

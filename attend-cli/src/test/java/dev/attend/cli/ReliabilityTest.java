@@ -55,7 +55,7 @@ class ReliabilityTest {
         assertEquals(0, r.code(), r.err());
         Tensor out = Npy.read(dir.resolve("o.npy"));
         for (int i = 0; i < 7; i++) for (int x = 0; x < 4; x++) assertTrue(Float.isFinite(out.get(0, 0, i, x)), "row " + i);
-        assertTrue(Float.isNaN(out.get(0, 0, 7, 0)));
+        assertTrue(Float.isNaN(out.get(0, 0, 7, 2)));
     }
 
     @Test
