@@ -13,6 +13,6 @@ final class Checks {
     }
 
     static void notNull(String name, Object o) {
-        if (o == null) throw new IllegalArgumentException(name + ": expected non-null");
+        if (o == null) throw new IllegalArgumentException(name + ": expected non-null, got null");
     }
 }

@@ -7,7 +7,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,7 +29,54 @@ final class Codec {
     private static final int CHUNK = 8192;
     private static final int STREAM_CHUNK = 1 << 20;
 
+    /** Largest rank a file may declare, NumPy's NPY_MAXDIMS: the .npy and the safetensors readers share it. */
+    static final int MAX_RANK = 64;
+
     private Codec() {}
+
+    /** Refuses a declared rank above {@link #MAX_RANK}, before anything is allocated for the dimensions. */
+    static void checkRank(int rank, String source, String field) {
+        if (rank > MAX_RANK) {
+            throw new TensorFormatException(source, field, "at most " + MAX_RANK + " dimensions", rank + " dimensions");
+        }
+    }
+
+    /**
+     * Opens a file that a reader maps. A directory, and anything else that is not a regular file (a pipe or FIFO,
+     * {@code /dev/stdin} on a pipe, a socket, a device), is refused by name before it is opened: the readers map
+     * the file and check every size its header declares against the file's length before allocating anything, and
+     * a pipe has no length, can be read only once, and opening a FIFO blocks until a writer appears.
+     *
+     * @param instead what to do for a stream, for the message (e.g. "use Npy.read(InputStream)")
+     * @throws java.nio.file.NoSuchFileException when nothing is at {@code path}
+     * @throws FileSystemException naming the path and what it is, when it is not a regular file
+     */
+    static FileChannel openRegularFile(Path path, String instead, OpenOption... options) throws IOException {
+        Checks.notNull("path", path);
+        BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class); // follows links, e.g. /dev/stdin
+        if (a.isDirectory()) throw new FileSystemException(path.toString(), null, "is a directory, expected a file");
+        if (!a.isRegularFile()) {
+            throw new FileSystemException(path.toString(), null, "not a regular file but " + kind(path)
+                    + "; the readers map regular files only (save the data to a file, or " + instead + ")");
+        }
+        return FileChannel.open(path, options);
+    }
+
+    /** What a non-regular, non-directory file is, from its Unix mode when the platform tells. */
+    private static String kind(Path path) {
+        try {
+            int type = (Integer) Files.getAttribute(path, "unix:mode") & 0170000;
+            return switch (type) {
+                case 0010000 -> "a pipe or FIFO";
+                case 0020000 -> "a character device";
+                case 0060000 -> "a block device";
+                case 0140000 -> "a socket";
+                default -> "a special file";
+            };
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return "a special file (a pipe, FIFO, socket or device)";
+        }
+    }
 
     /** Bytes a file needs for {@code shape} in {@code dtype}, or a TensorFormatException naming the overflow. */
     static long dataBytes(long[] shape, DType dtype, String source, String field) {

@@ -39,6 +39,13 @@ import java.util.Map;
  * header exactly. Every malformed file gives a {@link TensorFormatException} naming the file, the field, the
  * expected and actual values; real I/O failures are {@link IOException}s. F16 data are converted to F32 on read.
  *
+ * <p>Paths must name regular files. A directory, a pipe or FIFO (e.g. {@code /dev/stdin} on a pipe), a socket or a
+ * device is refused by name, before it is opened, with a {@link java.nio.file.FileSystemException}: reading maps
+ * the file and checks the header's sizes against the file's length before allocating anything, which a pipe
+ * (no length, readable once, and a FIFO blocks on open until a writer appears) cannot offer. Read a pipe with
+ * {@link #read(InputStream)}, which takes memory only as bytes arrive. Null arguments are refused with an
+ * {@link IllegalArgumentException} naming the argument.
+ *
  * <p>Writing produces byte-for-byte what {@code numpy.save} (NumPy >= 1.24) writes for the same array: keys in
  * sorted order, the spare spaces NumPy leaves for growing the first axis, 64-byte alignment, version 1.0 unless
  * the header needs 2.0.
@@ -49,8 +56,9 @@ import java.util.Map;
 public final class Npy {
     /** Largest header accepted (NumPy itself refuses headers above 10000 bytes by default). */
     public static final int MAX_HEADER_BYTES = 1 << 20;
-    /** Largest rank accepted, NumPy's NPY_MAXDIMS. */
-    public static final int MAX_RANK = 64;
+    /** Largest rank accepted, NumPy's NPY_MAXDIMS; {@link Safetensors#MAX_RANK} is the same. */
+    public static final int MAX_RANK = Codec.MAX_RANK;
+    private static final String STREAM = "use Npy.read(InputStream)";
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     private static final int GROWTH_AXIS_MAX_DIGITS = 21;
     private static final int ALIGN = 64;
@@ -60,6 +68,8 @@ public final class Npy {
     /** What a {@code .npy} header says: the stored dtype ({@link DType#F32} or {@link DType#F16}), shape, and where the data start. */
     public record Header(int majorVersion, int minorVersion, DType dtype, long[] shape, long dataOffset, long dataBytes) {
         public Header {
+            Checks.notNull("dtype", dtype);
+            Checks.notNull("shape", shape);
             shape = shape.clone();
         }
 
@@ -77,8 +87,9 @@ public final class Npy {
 
     /** Reads a {@code .npy} file into a new F32 tensor (F16 data are converted). */
     public static Tensor read(Path path) throws IOException {
+        Checks.notNull("path", path);
         String src = path.toString();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+        try (FileChannel ch = Codec.openRegularFile(path, STREAM, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
             MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             Header h = header(file, src);
             return Codec.decode(file, h.dataOffset(), h.dtype(), h.shape);
@@ -121,7 +132,8 @@ public final class Npy {
 
     /** Reads and validates only the header of a {@code .npy} file (the data length is checked too). */
     public static Header readHeader(Path path) throws IOException {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+        Checks.notNull("path", path);
+        try (FileChannel ch = Codec.openRegularFile(path, STREAM, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
             return header(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena), path.toString());
         }
     }
@@ -135,14 +147,15 @@ public final class Npy {
      * @throws TensorFormatException if the file is malformed or its dtype is not {@code '<f4'}
      */
     public static Tensor map(Path path) throws IOException {
+        Checks.notNull("path", path);
         String src = path.toString();
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new UnsupportedOperationException("Npy.map needs a little-endian platform; use Npy.read");
         }
         // A private (copy-on-write) mapping needs a channel opened for writing, though it never writes the file.
         boolean writable = java.nio.file.Files.isWritable(path);
-        try (FileChannel ch = writable ? FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)
-                : FileChannel.open(path, StandardOpenOption.READ)) {
+        try (FileChannel ch = writable ? Codec.openRegularFile(path, STREAM, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : Codec.openRegularFile(path, STREAM, StandardOpenOption.READ)) {
             Header h;
             try (Arena arena = Arena.ofConfined()) {
                 long head = Math.min(ch.size(), 12L + MAX_HEADER_BYTES);
@@ -257,7 +270,7 @@ public final class Npy {
         if (!(sh instanceof PyLiteral.Tuple(List<Object> items))) {
             throw new TensorFormatException(src, "shape", "a tuple of ints", PyLiteral.typeName(sh));
         }
-        if (items.size() > MAX_RANK) throw new TensorFormatException(src, "shape", "at most " + MAX_RANK + " dimensions", items.size());
+        Codec.checkRank(items.size(), src, "shape");
         long[] shape = new long[items.size()];
         for (int i = 0; i < shape.length; i++) {
             if (!(items.get(i) instanceof BigInteger v)) {

@@ -40,7 +40,8 @@ import java.util.Set;
  * most {@value #MAX_HEADER_BYTES} bytes (checked before anything is allocated), the header must be valid JSON
  * (strict parser, duplicate keys refused, nesting capped) and an object; each entry must have exactly the
  * fields {@code dtype}, {@code shape} and {@code data_offsets}; the dtype must be F32, F16 or BF16 (others, e.g.
- * F64 or I8, are refused by name); dimensions must be non-negative with a product that fits; offsets must
+ * F64 or I8, are refused by name); a shape has at most {@value #MAX_RANK} dimensions (as in {@code .npy}), each
+ * non-negative, with a product that fits; offsets must
  * satisfy {@code begin <= end <= data length} and {@code end - begin = prod(shape) * dtype size}; and the
  * tensors must tile the data region exactly, without overlaps, holes or trailing bytes. Every malformed file
  * gives a {@link TensorFormatException} naming the file, the field (e.g. {@code tensor 'w' data_offsets}), the
@@ -50,12 +51,21 @@ import java.util.Set;
  * Writing puts {@code __metadata__} first, then the tensors in map order with consecutive offsets, and pads
  * the header with spaces to a multiple of 8 bytes so the data are 8-byte aligned (as the reference writer does).
  *
+ * <p>Paths must name regular files: a directory, a pipe or FIFO (e.g. {@code /dev/stdin} on a pipe), a socket or a
+ * device is refused by name, before it is opened, with a {@link java.nio.file.FileSystemException}. Reading maps
+ * the file and checks the header's sizes and offsets against the file's length before allocating anything, which
+ * a pipe (no length, readable once, and a FIFO blocks on open until a writer appears) cannot offer; read such a
+ * source into a byte array and use {@link #read(byte[])}. Null arguments are refused with an
+ * {@link IllegalArgumentException} naming the argument.
+ *
  * <p>Cost: reading maps the file and copies each tensor once (converting 16-bit types), so files beyond 2 GB
  * work; writing streams in 32 KB chunks.
  */
 public final class Safetensors {
     /** Largest header accepted; the reference implementation uses the same 100 MB cap. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
+    /** Largest rank accepted, the same cap as {@link Npy#MAX_RANK} (NumPy's NPY_MAXDIMS). */
+    public static final int MAX_RANK = Codec.MAX_RANK;
     private static final String METADATA = "__metadata__";
     private static final Set<String> OTHER_DTYPES = Set.of("F64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3",
             "F6_E3M2", "I64", "I32", "I16", "I8", "U64", "U32", "U16", "U8", "BOOL", "C64");
@@ -67,7 +77,13 @@ public final class Safetensors {
      * Everything a safetensors file holds: tensors (as F32, header order), the dtype each was stored in, and the
      * {@code __metadata__} strings (empty when absent). The maps are unmodifiable.
      */
-    public record Contents(Map<String, Tensor> tensors, Map<String, DType> dtypes, Map<String, String> metadata) {}
+    public record Contents(Map<String, Tensor> tensors, Map<String, DType> dtypes, Map<String, String> metadata) {
+        public Contents {
+            Checks.notNull("tensors", tensors);
+            Checks.notNull("dtypes", dtypes);
+            Checks.notNull("metadata", metadata);
+        }
+    }
 
     private record Entry(String name, DType dtype, long[] shape, long begin, long end) {}
 
@@ -86,7 +102,8 @@ public final class Safetensors {
     /** Reads a file: tensors, stored dtypes and metadata. */
     public static Contents load(Path path) throws IOException {
         Checks.notNull("path", path);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+        try (FileChannel ch = Codec.openRegularFile(path, "read its bytes and use Safetensors.read(byte[])", StandardOpenOption.READ);
+             Arena arena = Arena.ofConfined()) {
             return parse(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena), path.toString());
         }
     }
@@ -177,6 +194,7 @@ public final class Safetensors {
         if (!(m.get("shape") instanceof List<?> dims)) {
             throw new TensorFormatException(src, f + " shape", "an array of integers", Json.typeName(m.get("shape")));
         }
+        Codec.checkRank(dims.size(), src, f + " shape");
         long[] shape = new long[dims.size()];
         for (int i = 0; i < shape.length; i++) shape[i] = nonNegative(dims.get(i), src, f + " shape[" + i + "]");
         if (!(m.get("data_offsets") instanceof List<?> offs) || offs.size() != 2) {
@@ -300,7 +318,11 @@ public final class Safetensors {
         Checks.notNull("dtypes", dtypes);
         Checks.notNull("metadata", metadata);
         for (String k : dtypes.keySet()) {
-            if (!tensors.containsKey(k)) throw new IllegalArgumentException("dtypes: no tensor named " + TensorFormatException.show(k));
+            // Map.of().containsKey(null) throws: test for a null name first.
+            if (k == null || !tensors.containsKey(k)) {
+                throw new IllegalArgumentException("dtypes: expected names of tensors, got "
+                        + (k == null ? "null" : TensorFormatException.show(k) + " (no tensor named " + TensorFormatException.show(k) + ")"));
+            }
         }
         StringBuilder s = new StringBuilder("{");
         if (!metadata.isEmpty()) {
@@ -327,6 +349,10 @@ public final class Safetensors {
             DType d = dtypes.getOrDefault(name, DType.F32);
             if (d != DType.F32 && d != DType.F16 && d != DType.BF16) {
                 throw new IllegalArgumentException("dtypes: expected F32, F16 or BF16 for " + TensorFormatException.show(name) + ", got " + d);
+            }
+            if (t.rank() > MAX_RANK) {
+                throw new IllegalArgumentException("tensors: expected at most " + MAX_RANK + " dimensions (what readers accept) for "
+                        + TensorFormatException.show(name) + ", got " + t.rank());
             }
             long bytes = d.byteSize(t.size());
             if (s.length() > 1) s.append(',');

@@ -1,18 +1,26 @@
 package dev.attend.attention.mask;
 
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
+import dev.attend.testing.Property;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Exact mask areas obey inclusion-exclusion, and block masks agree with them, for random masks and lengths. */
 class MaskAreaPropertiesTest {
-    @Property(tries = 200)
-    void areaOfUnionAndIntersectionIsInclusionExclusion(@ForAll @IntRange(min = 1, max = 200) int l,
-                                                        @ForAll @IntRange(min = 1, max = 200) int w,
-                                                        @ForAll @IntRange(min = 0, max = 200) int prefix,
-                                                        @ForAll @IntRange(min = 1, max = 64) int block) {
+    @TestFactory
+    Stream<DynamicTest> areaOfUnionAndIntersectionIsInclusionExclusion() {
+        return Property.named("mask area of union and intersection is inclusion-exclusion").tries(200)
+                .ints("l", 1, 200)
+                .ints("w", 1, 200)
+                .ints("prefix", 0, 200)
+                .ints("block", 1, 64)
+                .check(p -> check(p.i("l"), p.i("w"), p.i("prefix"), p.i("block")));
+    }
+
+    private static void check(int l, int w, int prefix, int block) {
         Mask a = Masks.slidingWindow(w);
         Mask b = Masks.prefixLm(Math.min(prefix, l));
         long union = a.or(b).area(1, 1, l, l), inter = a.and(b).area(1, 1, l, l);
