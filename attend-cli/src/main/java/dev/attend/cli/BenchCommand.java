@@ -1,7 +1,10 @@
 package dev.attend.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.attend.cli.bench.BenchCase;
 import dev.attend.cli.bench.BenchReport;
+import dev.attend.cli.bench.BenchResult;
 import dev.attend.cli.bench.BenchRunner;
 import dev.attend.cli.bench.BenchSuite;
 import dev.attend.simd.MachinePeak;
@@ -9,9 +12,18 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -19,24 +31,24 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code attend bench}: measures the machine's peaks, times every case of a suite and writes
- * {@code results.json} and {@code summary.md}.
+ * {@code attend bench}: measures the machine's peaks, times every case of a suite and writes the report as it
+ * goes (results.json and summary.md after every case), so an interrupted run leaves a valid partial report.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Benchmark attention mechanisms against the peaks this machine reaches now.",
-            "Writes DIR/results.json and DIR/summary.md and prints the summary."})
+        description = {"Benchmark attention mechanisms against the peaks this machine reaches now, and against each other.",
+            "Writes DIR/results.json and DIR/summary.md as it goes and prints the summary at the end."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--quick", description = "Smaller shapes and shorter timing: a run of about a minute.")
+    @Option(names = "--quick", description = "Smaller shapes and shorter timing.")
     boolean quick;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE}).", defaultValue = "bench-out")
     Path out;
 
-    @Option(names = "--suite", paramLabel = "NAME", defaultValue = "exact", converter = Converters.Suite.class,
-            description = "Which cases to run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--suite", paramLabel = "NAME", defaultValue = "standard", converter = Converters.Suite.class,
+            description = "Which cases to run: standard (default: kernels, decode, fidelity, scaling), kernels, decode, fidelity, scaling, peers, exact.")
     String suite;
 
     @Option(names = "--filter", paramLabel = "TEXT", description = "Run only the cases whose name contains TEXT (case-insensitive).")
@@ -45,12 +57,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--list", description = "List the cases and exit.")
     boolean list;
 
+    @Option(names = "--resume", paramLabel = "DIR", description = "Keep the cases already measured in DIR/results.json and measure the rest there.")
+    Path resume;
+
+    @Option(names = "--time-budget", paramLabel = "MINUTES", description = "Start no new case after this many minutes (the report says how many were left).")
+    Double timeBudget;
+
     @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Draw a progress bar when stderr is a terminal (default: on).")
     boolean progress;
 
     /** Timing settings override, for tests. */
     BenchRunner.Settings settings;
+
+    /** Peak probe override, for tests. */
+    java.util.function.Supplier<MachinePeak.Result> probe;
 
     @Override
     public Integer call() throws IOException {
@@ -65,35 +86,101 @@ final class BenchCommand implements Callable<Integer> {
                         + "' (see --list)");
             }
         }
-        if (!list) {
-            // The results go here: refuse a bad directory now, not after minutes of measuring.
-            if (Files.exists(out) && !Files.isDirectory(out)) {
-                throw new ParameterException(spec.commandLine(), "--out: '" + out + "' is a file, expected a directory (created if missing)");
-            }
-            Files.createDirectories(out);
-            if (!Files.isWritable(out)) throw new ParameterException(spec.commandLine(), "--out: directory '" + out + "' is not writable");
-        }
         if (list) {
             for (BenchCase c : cases) stdout.println(c.name());
             stdout.flush();
             return 0;
         }
-        boolean bar = progress && System.console() != null && System.console().isTerminal();
+        if (timeBudget != null && !(timeBudget > 0)) throw new ParameterException(spec.commandLine(), "--time-budget: expected minutes > 0, got " + timeBudget);
+        Path dir = resume != null ? resume : out;
+        // The results go here: refuse a bad directory now, not after minutes of measuring.
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new ParameterException(spec.commandLine(), (resume != null ? "--resume" : "--out") + ": '" + dir + "' is a file, expected a directory"
+                    + (resume != null ? "" : " (created if missing)"));
+        }
+        List<BenchResult> kept = resume != null ? previous(dir) : List.of();
+        Files.createDirectories(dir);
+        if (!Files.isWritable(dir)) throw new ParameterException(spec.commandLine(), "--out: directory '" + dir + "' is not writable");
+        Set<String> done = new HashSet<>();
+        for (BenchResult r : kept) if (r.status() != BenchResult.Status.ERROR) done.add(r.name());
+
         BenchRunner.Settings s = settings != null ? settings : quick ? BenchRunner.Settings.quick() : BenchRunner.Settings.full();
-        // The peaks are sampled once per timed round, beside the cases they are compared with.
-        BenchRunner.Run run = new BenchRunner(s, bar ? null : line -> {
-            stderr.println(line);
-            stderr.flush();
-        }, bar).run(cases, quick ? MachinePeak::quick : MachinePeak::measure);
-        List<BenchRunner.Measurement> results = run.measurements();
-        stderr.println("peaks, median of " + run.peakSamples().size() + " samples: " + run.peak());
-        stderr.flush();
-        MachineInfo machine = MachineInfo.current(run.peak());
-        String md = BenchReport.write(out, suite, machine, MachineInfo.now(), results);
-        stdout.print(md);
-        stdout.println();
-        stdout.println("wrote " + out.resolve(BenchReport.RESULTS) + " and " + out.resolve(BenchReport.SUMMARY));
-        stdout.flush();
-        return results.stream().anyMatch(r -> r.error() != null) ? Main.EXIT_FAILURE : 0;
+        boolean bar = progress && System.console() != null && System.console().isTerminal();
+        String command = "attend bench --suite " + suite + (quick ? " --quick" : "") + (filter != null ? " --filter " + filter : "");
+        long deadline = timeBudget == null ? Long.MAX_VALUE : System.nanoTime() + (long) (timeBudget * 60e9);
+        long todo = cases.stream().filter(c -> !done.contains(c.name())).count();
+        try (ProgressBar pb = bar ? new ProgressBarBuilder().setTaskName("bench").setInitialMax(todo).setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(new ConsoleProgressBarConsumer(System.err, 110)).setUpdateIntervalMillis(250).build() : null) {
+            BenchRunner.Listener listener = new BenchRunner.Listener() {
+                @Override
+                public void started(int index, int total, BenchCase c) {
+                    if (pb != null) pb.setExtraMessage(c.name());
+                }
+
+                @Override
+                public void finished(int index, int total, BenchResult r, List<BenchResult> soFar, MachinePeak.Result peak,
+                                     List<MachinePeak.Result> samples) {
+                    if (pb != null) pb.step();
+                    else {
+                        stderr.println(String.format("[%d/%d] %s: %s", index + 1, total, r.name(), summaryOf(r)));
+                        stderr.flush();
+                    }
+                    write(dir, command, peak, samples, merge(kept, soFar), List.of(), false);
+                }
+            };
+            BenchRunner.Run run = new BenchRunner(s, listener).run(cases, probe != null ? probe : quick ? MachinePeak::quick : MachinePeak::measure,
+                    done, deadline);
+            List<BenchResult> all = merge(kept, run.results());
+            String md = write(dir, command, run.peak(), run.peakSamples(), all, run.warnings(), run.peakUnstable());
+            if (pb != null) pb.stepTo(todo);
+            stdout.print(md);
+            stdout.println();
+            stdout.println("wrote " + dir.resolve(BenchReport.RESULTS) + " and " + dir.resolve(BenchReport.SUMMARY));
+            stdout.flush();
+            return all.stream().anyMatch(r -> r.status() == BenchResult.Status.ERROR) ? Main.EXIT_FAILURE : 0;
+        }
+    }
+
+    private static String summaryOf(BenchResult r) {
+        if (r.status() != BenchResult.Status.OK) return r.status().cell() + ": " + r.reason();
+        BenchResult.Timing t = r.timing();
+        return String.format("%.3f ms (p20-p80 %.3f-%.3f)%s%s", t.medianMs(), t.p20Ms(), t.p80Ms(),
+                r.pctPeak() == null ? "" : String.format(", %.1f%% of peak", r.pctPeak()),
+                r.pctBw() == null ? "" : String.format(", %.1f%% of bw", r.pctBw()));
+    }
+
+    private String write(Path dir, String command, MachinePeak.Result peak, List<MachinePeak.Result> samples, List<BenchResult> results,
+                         List<String> warnings, boolean peakUnstable) {
+        Map<String, Object> machine = new LinkedHashMap<>(MachineInfo.current(peak).toMap());
+        machine.put("date", MachineInfo.now());
+        machine.put("peak_unstable", peakUnstable);
+        try {
+            return BenchReport.write(dir, BenchReport.document(suite, command, machine, samples, results, warnings),
+                    BenchReport.markdown(suite, machine, results, warnings));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Earlier records first, replaced where measured again. */
+    private static List<BenchResult> merge(List<BenchResult> kept, List<BenchResult> now) {
+        Map<String, BenchResult> byName = new LinkedHashMap<>();
+        for (BenchResult r : kept) byName.put(r.name(), r);
+        for (BenchResult r : now) byName.put(r.name(), r);
+        return new ArrayList<>(byName.values());
+    }
+
+    /** The records of an earlier run in {@code dir}, for --resume. */
+    private List<BenchResult> previous(Path dir) throws IOException {
+        Path f = dir.resolve(BenchReport.RESULTS);
+        if (!Files.isRegularFile(f)) throw new ParameterException(spec.commandLine(), "--resume: no " + f + " to resume");
+        JsonNode root = new ObjectMapper().readTree(f.toFile());
+        if (root.path("schema").asInt(-1) != 1) {
+            throw new ParameterException(spec.commandLine(), "--resume: " + f + " has schema " + root.path("schema") + ", expected 1");
+        }
+        List<BenchResult> out = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (JsonNode n : root.path("results")) out.add(BenchResult.fromMap(json.convertValue(n, Map.class)));
+        return out;
     }
 }

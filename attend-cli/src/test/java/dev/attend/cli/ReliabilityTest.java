@@ -106,7 +106,7 @@ class ReliabilityTest {
         assertTrue(suite.err().contains("unknown suite 'nosuch'") && suite.err().contains("exact"), suite.err());
         MainTest.Run filter = MainTest.run("bench", "--filter", "nomatch", "--list");
         assertEquals(Main.EXIT_USAGE, filter.code(), filter.err());
-        assertTrue(filter.err().contains("--filter: no case of suite 'exact' matches 'nomatch'"), filter.err());
+        assertTrue(filter.err().contains("--filter: no case of suite 'standard' matches 'nomatch'"), filter.err());
     }
 
     @Test

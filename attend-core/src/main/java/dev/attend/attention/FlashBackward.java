@@ -49,7 +49,7 @@ final class FlashBackward {
 
         Tensor dk = Tensor.zeros(p.k().shape()), dv = Tensor.zeros(p.v().shape());
         int items = p.batch() * p.hkv() * mask.kBlocks() * subs;
-        int workers = Math.max(1, Math.min(Parallel.threads(), items));
+        int workers = Math.max(1, Math.min(Parallel.workers(), items));
         float[][] dq = new float[workers][];
         Parallel.run(workers, (w, n) -> {
             Tile t = new Tile(p, mask, tq, tk);

@@ -27,6 +27,11 @@ public record MaskSupport(Kind kind, List<String> names) {
         return new MaskSupport(Kind.LISTED, List.of(names));
     }
 
+    /** Whether {@code mask} is accepted. */
+    public boolean accepts(Mask mask) {
+        return refusal(mask) == null;
+    }
+
     /** Null when {@code mask} is accepted, else why not. */
     String refusal(Mask mask) {
         return switch (kind) {

@@ -31,7 +31,7 @@ public final class MechanismDescriptor {
     private final String name, summary;
     private final List<Param> params;
     private final Capabilities capabilities;
-    private final boolean exact, seeded;
+    private final boolean exact, seeded, oracle;
     private final Budget budget;
     private final Factory factory;
 
@@ -42,6 +42,7 @@ public final class MechanismDescriptor {
         this.capabilities = new Capabilities(b.patterns, b.masks, b.scoreMods, b.gqa, b.backward, b.decode);
         this.exact = b.exact;
         this.seeded = b.seeded;
+        this.oracle = b.oracle;
         this.budget = b.budget;
         this.factory = b.factory;
     }
@@ -58,6 +59,8 @@ public final class MechanismDescriptor {
     public boolean isExact() { return exact; }
     /** True when a seed parameter fixes its randomness: same seed, inputs and threads give bit-identical output. */
     public boolean isSeeded() { return seeded; }
+    /** True for a check rather than a contender (the fp64 reference): the bench times it only at its smallest sizes. */
+    public boolean isOracle() { return oracle; }
     /** For an approximate mechanism, the parameter that moves it towards exact; empty for exact ones or when none does. */
     public Optional<Budget> budget() { return Optional.ofNullable(budget); }
 
@@ -89,7 +92,7 @@ public final class MechanismDescriptor {
         private final Map<String, Param> params = new LinkedHashMap<>();
         private Set<Pattern> patterns = Pattern.ALL;
         private MaskSupport masks = MaskSupport.ANY;
-        private boolean scoreMods, gqa = true, backward, decode, exact = true, seeded;
+        private boolean scoreMods, gqa = true, backward, decode, exact = true, seeded, oracle;
         private Budget budget;
 
         private Builder(String name, Factory factory) {
@@ -114,6 +117,8 @@ public final class MechanismDescriptor {
         public Builder gqa(boolean b) { gqa = b; return this; }
         public Builder backward(boolean b) { backward = b; return this; }
         public Builder decode(boolean b) { decode = b; return this; }
+        /** A check, not a contender (the benchmark times it only at its smallest sizes). */
+        public Builder oracle() { oracle = true; return this; }
 
         /** Approximate, with {@code param} as the budget ({@code higherIsMoreExact}: raising it moves towards exact). */
         public Builder approximate(String param, boolean higherIsMoreExact) {

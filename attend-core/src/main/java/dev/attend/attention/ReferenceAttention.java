@@ -17,7 +17,7 @@ public final class ReferenceAttention extends AttentionMechanism {
 
     static final MechanismDescriptor DESCRIPTOR = MechanismDescriptor.builder(NAME, ReferenceAttention::new)
             .summary("The fp64-accumulating oracle, row by row from the definition: exact, slow, for tests and checks")
-            .scoreMods(true).backward(true)
+            .scoreMods(true).backward(true).oracle()
             .build();
 
     private ReferenceAttention(MechanismDescriptor d, Params p) {

@@ -82,10 +82,13 @@ public record Workload(String mechanism, Pass pass, Shape shape, MaskAt mask) {
 
     /** The problem: q, k, v standard normal from seeds 1, 2, 3, the mask at these lengths, default scale. */
     public AttentionProblem problem() {
-        Shape s = shape;
-        return AttentionProblem.of(Tensor.randn(1, s.batch(), s.qHeads(), s.qLen(), s.headDim()),
-                Tensor.randn(2, s.batch(), s.kvHeads(), s.kLen(), s.headDim()),
-                Tensor.randn(3, s.batch(), s.kvHeads(), s.kLen(), s.headDim()), Mask.parse(maskSpec()));
+        return problem(InputFamily.GAUSSIAN, 1);
+    }
+
+    /** The problem with inputs of {@code family} drawn from {@code seed} (GAUSSIAN from seed 1 is {@link #problem()}). */
+    public AttentionProblem problem(InputFamily family, long seed) {
+        Tensor[] qkv = family.draw(shape, seed);
+        return AttentionProblem.of(qkv[0], qkv[1], qkv[2], Mask.parse(maskSpec()));
     }
 
     /** The upstream gradient of a backward workload (seed 4). */

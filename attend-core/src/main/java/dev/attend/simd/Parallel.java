@@ -24,6 +24,7 @@ public final class Parallel {
     // threw would surface as an ExceptionInInitializerError with a stack trace instead of one line.
     private static final Object CONFIG = configuredThreads();
     private static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
+    private static volatile int cap = Integer.MAX_VALUE;  // a temporary lower limit (thread-scaling measurements)
 
     private Parallel() {}
 
@@ -36,6 +37,27 @@ public final class Parallel {
     public static int threads() {
         if (CONFIG instanceof String error) throw new IllegalArgumentException(error);
         return (Integer) CONFIG;
+    }
+
+    /** The workers a parallel region gets now: {@link #threads()}, or fewer inside {@link #withThreads}. */
+    public static int workers() {
+        return Math.min(threads(), cap);
+    }
+
+    /**
+     * Runs {@code body} with at most {@code n} workers per parallel region (for measuring how a kernel scales with
+     * threads in one JVM); results of kernels that reduce in worker order follow the capped count. Not for
+     * concurrent use: the cap is global while {@code body} runs.
+     */
+    public static synchronized <T> T withThreads(int n, java.util.function.Supplier<T> body) {
+        if (n < 1 || n > threads()) throw new IllegalArgumentException("n: expected 1 to " + threads() + " threads, got " + n);
+        int before = cap;
+        cap = n;
+        try {
+            return body.get();
+        } finally {
+            cap = before;
+        }
     }
 
     /** The pool, made on first use (never for one thread). */
@@ -81,7 +103,7 @@ public final class Parallel {
      * the calling thread is worker 0. Exceptions in a worker are rethrown here.
      */
     public static void run(int maxWorkers, Worker body) {
-        int workers = Math.max(1, Math.min(threads(), maxWorkers));
+        int workers = Math.max(1, Math.min(workers(), maxWorkers));
         if (workers == 1 || IN_WORKER.get()) {
             for (int w = 0; w < workers; w++) body.run(w, workers);
             return;

@@ -72,6 +72,17 @@ public final class Tensor {
         return t;
     }
 
+    /**
+     * A tensor of the given shape whose every element is {@code value}, held in one float (all strides 0): a
+     * stand-in for shape checks and broadcasts that costs no memory. Treat it as read-only: a write changes every
+     * element. {@link #contiguous()} makes a real copy.
+     */
+    public static Tensor constant(float value, long... shape) {
+        checkedSize(shape);
+        MemorySegment one = MemorySegment.ofArray(new float[] {value});
+        return new Tensor(one, 0, shape.clone(), new long[shape.length]);
+    }
+
     /** Wraps an existing segment of little-endian float32 values in row-major order (no copy). */
     public static Tensor wrap(MemorySegment segment, long... shape) {
         long n = checkedSize(shape);

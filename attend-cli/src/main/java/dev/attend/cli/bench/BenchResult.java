@@ -124,6 +124,35 @@ public record BenchResult(String suite, String name, String mechanism, String so
         return m;
     }
 
+    /** The record back from {@link #toMap()} (as read from results.json); unknown keys are ignored. */
+    @SuppressWarnings("unchecked")
+    public static BenchResult fromMap(Map<String, Object> m) {
+        Timing t = m.get("median_ms") == null ? null : new Timing(num(m, "runs").intValue(), num(m, "median_ms").doubleValue(),
+                num(m, "p20_ms").doubleValue(), num(m, "p80_ms").doubleValue(), num(m, "min_ms").doubleValue(), num(m, "cv").doubleValue(),
+                Boolean.TRUE.equals(m.get("unstable")), Boolean.TRUE.equals(m.get("remeasured")),
+                m.get("times_ms") == null ? List.of() : ((List<Number>) m.get("times_ms")).stream().map(Number::doubleValue).toList());
+        Fidelity f = m.get("max_abs_error") == null ? null : new Fidelity((String) m.get("fidelity_family"), (String) m.get("budget_param"),
+                dbl(m, "budget_value"), num(m, "max_abs_error").doubleValue(), num(m, "rel_frobenius_error").doubleValue(), dbl(m, "lse_max_abs_error"));
+        return new BenchResult((String) m.get("suite"), (String) m.get("name"), (String) m.get("mechanism"), (String) m.get("source"),
+                m.get("params") == null ? Map.of() : (Map<String, Object>) m.get("params"), Boolean.TRUE.equals(m.get("exact")),
+                (String) m.get("mask"), (String) m.get("mask_kind"), (String) m.get("pattern"), (String) m.get("pass"),
+                num(m, "B").intValue(), num(m, "Hq").intValue(), num(m, "Hkv").intValue(), num(m, "Lq").intValue(), num(m, "Lk").intValue(),
+                num(m, "D").intValue(), Status.valueOf(((String) m.get("status")).toUpperCase(java.util.Locale.ROOT)), (String) m.get("reason"), t,
+                dbl(m, "useful_flops"), dbl(m, "gflops"), dbl(m, "pct_peak"), dbl(m, "work_flops"), dbl(m, "bytes"), dbl(m, "gbps"),
+                dbl(m, "pct_bw"), m.get("alloc_bytes_per_call") == null ? null : num(m, "alloc_bytes_per_call").longValue(),
+                m.get("peak_heap_bytes") == null ? null : num(m, "peak_heap_bytes").longValue(), f, (String) m.get("variant"));
+    }
+
+    private static Number num(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        if (!(v instanceof Number n)) throw new IllegalArgumentException("results record: '" + key + "' must be a number, got " + v);
+        return n;
+    }
+
+    private static Double dbl(Map<String, Object> m, String key) {
+        return m.get(key) == null ? null : num(m, key).doubleValue();
+    }
+
     /** The columns of {@code results.csv}: the keys of {@link #toMap()} without the list of times. */
     public static List<String> csvColumns() {
         return of("s", "n", "m", "attend", Map.of(), true, "full", "full", "NONCAUSAL_SELF", "forward",

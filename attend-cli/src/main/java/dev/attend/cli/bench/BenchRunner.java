@@ -1,193 +1,313 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.AttentionResult;
+import dev.attend.attention.Pattern;
+import dev.attend.attention.mask.Mask;
 import dev.attend.simd.MachinePeak;
-import java.io.PrintStream;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.Set;
 import java.util.function.Supplier;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Times benchmark cases: each is set up (untimed) and warmed up first; then the timed runs go in rounds,
- * one run of every case per round, until every case has its minimum count and the rounds have lasted the
- * target time per case; reports the median. Rounds spread a shared machine's slow stretches over all
- * cases instead of letting one case sit in them. The machine's peaks are sampled once per round too, and
- * GFLOP/s and GB/s are set against their medians: the percentages compare numbers measured over the
- * same stretch of time, because a shared machine drifts even within a run.
+ * Measures benchmark cases one after the other, so that nothing of one case leaks into the next: each is set
+ * up (untimed), warmed up, then timed until its timing is stable (the spread (p80 - p20) / median below
+ * {@link Settings#stableSpread} after at least {@link Settings#minRuns} runs and {@link Settings#minSeconds})
+ * or its budget ({@link Settings#maxSeconds}) is spent; its inputs are then dropped and the heap collected.
+ * Every call's allocated bytes are measured, and the case's peak heap. A case whose spread stays above
+ * {@link Settings#unstableSpread} is flagged and measured once more at the end of the run.
  *
- * <p>A case that throws is recorded with its error and the run goes on.
+ * <p>The machine's peaks are sampled at the start, every {@link Settings#peakEverySeconds} between cases and at
+ * the end; percentages are set against their medians. A sample that contradicts itself (all threads below one
+ * thread) is taken again and, if it persists, flagged. A case that throws, runs out of memory or needs more
+ * memory than the heap has is recorded as an error and the run goes on; a case the mechanism does not support
+ * is recorded with the descriptor's reason.
  */
 public final class BenchRunner {
 
     /**
-     * How long to time each case.
+     * How to time each case.
      *
-     * @param warmupRuns    runs before timing, at least
-     * @param warmupSeconds warm up for at least this long too
-     * @param minRuns       timed runs, at least
-     * @param maxRuns       timed runs, at most
-     * @param targetSeconds keep timing until this much time has passed (or maxRuns)
+     * @param warmupRuns       runs before timing, at least
+     * @param warmupSeconds    warm up for at least this long too (C2 compiles the Vector API kernels on the same cores)
+     * @param minRuns          timed runs, at least
+     * @param minSeconds       time for at least this long
+     * @param maxSeconds       the case's budget: stop timing after this long even if not stable
+     * @param maxRuns          timed runs, at most
+     * @param stableSpread     stop once (p80 - p20) / median is below this
+     * @param unstableSpread   flag the case (and re-measure it at the end) when the spread is still above this
+     * @param maxCallSeconds   a single call longer than this is an error ("over its time budget")
+     * @param peakEverySeconds sample the peaks again after this much measuring
      */
-    public record Settings(int warmupRuns, double warmupSeconds, int minRuns, int maxRuns, double targetSeconds) {
+    public record Settings(int warmupRuns, double warmupSeconds, int minRuns, double minSeconds, double maxSeconds, int maxRuns,
+                           double stableSpread, double unstableSpread, double maxCallSeconds, double peakEverySeconds) {
         public Settings {
-            if (warmupRuns < 0 || minRuns < 1 || maxRuns < minRuns || warmupSeconds < 0 || targetSeconds < 0) {
-                throw new IllegalArgumentException("settings: need warmupRuns >= 0, 1 <= minRuns <= maxRuns and times >= 0, got " + this);
+            if (warmupRuns < 0 || minRuns < 1 || maxRuns < minRuns || warmupSeconds < 0 || minSeconds < 0 || maxSeconds < minSeconds
+                    || !(stableSpread > 0) || unstableSpread < stableSpread || !(maxCallSeconds > 0) || !(peakEverySeconds > 0)) {
+                throw new IllegalArgumentException("settings: need 1 <= minRuns <= maxRuns, 0 <= minSeconds <= maxSeconds, "
+                        + "0 < stableSpread <= unstableSpread and positive limits, got " + this);
             }
         }
 
         public static Settings full() {
-            return new Settings(2, 3.0, 5, 100, 2.0);  // C2 compiles the Vector API kernels on the same 2 cores: give it time
+            return new Settings(2, 2.0, 5, 1.0, 8.0, 200, 0.05, 0.20, 60.0, 60.0);
         }
 
         public static Settings quick() {
-            return new Settings(1, 1.5, 3, 20, 0.5);
+            return new Settings(1, 0.7, 3, 0.3, 2.0, 50, 0.08, 0.25, 20.0, 30.0);
         }
     }
 
-    /**
-     * One measured case. Rates are null where they do not apply (no FLOPs, no bytes, or the case failed).
-     *
-     * @param error null unless the case threw; then the times are NaN and runs is 0
-     */
-    public record Measurement(BenchCase benchCase, int runs, double medianMs, double minMs,
-                              Double gflops, Double pctPeak, Double gbps, Double pctBw, String error) {}
+    /** What the harness tells the command as it goes: for the progress bar and the partial report. */
+    public interface Listener {
+        default void started(int index, int total, BenchCase c) {}
 
-    /** The measurements, the peak they are set against (per-field medians of the samples), and the samples. */
-    public record Run(List<Measurement> measurements, MachinePeak.Result peak, List<MachinePeak.Result> peakSamples) {}
+        /** {@code soFar} holds every record so far, rated against the peaks sampled so far ({@code peak}). */
+        default void finished(int index, int total, BenchResult r, List<BenchResult> soFar, MachinePeak.Result peak, List<MachinePeak.Result> samples) {}
+    }
+
+    /** The results in the order measured, the peak medians they are set against, and the samples. */
+    public record Run(List<BenchResult> results, MachinePeak.Result peak, List<MachinePeak.Result> peakSamples, boolean peakUnstable,
+                      List<String> warnings) {}
+
+    private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private final Settings settings;
-    private final Consumer<String> log;
-    private final boolean progressBar;
+    private final Listener listener;
 
-    /**
-     * @param log         receives a line per warmed-up case, per timed round and per finished case (null: silent)
-     * @param progressBar draw a progress bar on stderr (for a terminal; CI logs read better with {@code log})
-     */
-    public BenchRunner(Settings settings, Consumer<String> log, boolean progressBar) {
+    public BenchRunner(Settings settings, Listener listener) {
         this.settings = settings;
-        this.log = log == null ? s -> {} : log;
-        this.progressBar = progressBar;
+        this.listener = listener == null ? new Listener() {} : listener;
     }
 
     /**
-     * Warms up and times {@code cases}; {@code probe} measures the machine's peaks, once per round
-     * (a fixed value in tests).
+     * Measures {@code cases} in order, skipping those named in {@code done} (their earlier records are kept by
+     * the caller), and starting no new case after {@code deadlineNanos} ({@code Long.MAX_VALUE}: no deadline).
      */
-    public Run run(List<BenchCase> cases, Supplier<MachinePeak.Result> probe) {
-        int n = cases.size();
+    public Run run(List<BenchCase> cases, Supplier<MachinePeak.Result> probe, Set<String> done, long deadlineNanos) {
         List<MachinePeak.Result> samples = new ArrayList<>();
-        Runnable[] bodies = new Runnable[n];
-        String[] errors = new String[n];
-        double[][] ms = new double[n][settings.maxRuns()];
-        int[] runs = new int[n];
-        try (ProgressBar bar = progressBar ? bar(n + settings.maxRuns(), System.err) : null) {
-            for (int i = 0; i < n; i++) {
-                if (bar != null) bar.setExtraMessage("warming up " + cases.get(i).name());
-                try {
-                    bodies[i] = warm(cases.get(i));
-                } catch (RuntimeException | OutOfMemoryError e) {
-                    errors[i] = describe(e);
-                }
-                if (bar != null) bar.step();
-                log.accept(String.format("warmed up [%d/%d] %s", i + 1, n, cases.get(i).name()));
+        List<String> warnings = new ArrayList<>();
+        boolean[] unstablePeak = {false};
+        sample(probe, samples, unstablePeak);
+        long lastSample = System.nanoTime();
+        List<BenchResult> results = new ArrayList<>();
+        List<Integer> unstable = new ArrayList<>();
+        int skippedForTime = 0;
+        for (int i = 0; i < cases.size(); i++) {
+            BenchCase c = cases.get(i);
+            if (done.contains(c.name())) continue;
+            if (System.nanoTime() > deadlineNanos) {
+                skippedForTime++;
+                continue;
             }
-            long end = System.nanoTime() + (long) (settings.targetSeconds() * n * 1e9);
-            for (int round = 0; round < settings.maxRuns() && (round < settings.minRuns() || System.nanoTime() < end); round++) {
-                if (bar != null) bar.setExtraMessage("round " + (round + 1));
-                samples.add(probe.get());
-                for (int i = 0; i < n; i++) {
-                    if (errors[i] != null) continue;
-                    try {
-                        long t0 = System.nanoTime();
-                        bodies[i].run();
-                        ms[i][runs[i]++] = (System.nanoTime() - t0) / 1e6;
-                    } catch (RuntimeException | OutOfMemoryError e) {
-                        errors[i] = describe(e);
-                    }
-                }
-                if (bar != null) bar.step();
-                log.accept(String.format("timed round %d", round + 1));
+            listener.started(i, cases.size(), c);
+            BenchResult r = measure(c, median(samples), false);
+            results.add(r);
+            if (r.timing() != null && r.timing().unstable()) unstable.add(results.size() - 1);
+            listener.finished(i, cases.size(), rate(r, median(samples)), rated(results, median(samples)), median(samples), List.copyOf(samples));
+            if ((System.nanoTime() - lastSample) / 1e9 > settings.peakEverySeconds()) {
+                sample(probe, samples, unstablePeak);
+                lastSample = System.nanoTime();
             }
-            if (bar != null) bar.stepTo(n + settings.maxRuns());
         }
+        // Once more for the cases whose timing never settled: a slow stretch of a shared machine passes.
+        for (int at : unstable) {
+            if (System.nanoTime() > deadlineNanos) break;
+            BenchCase c = cases.stream().filter(x -> x.name().equals(results.get(at).name())).findFirst().orElseThrow();
+            listener.started(at, cases.size(), c);
+            results.set(at, measure(c, median(samples), true));
+            listener.finished(at, cases.size(), rate(results.get(at), median(samples)), rated(results, median(samples)), median(samples),
+                    List.copyOf(samples));
+        }
+        sample(probe, samples, unstablePeak);
         MachinePeak.Result peak = median(samples);
-        List<Measurement> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Measurement m = errors[i] != null ? failed(cases.get(i), errors[i]) : measured(cases.get(i), Arrays.copyOf(ms[i], runs[i]), peak);
-            out.add(m);
-            log.accept(String.format("[%d/%d] %s: %s", i + 1, n, cases.get(i).name(), summary(m)));
+        List<BenchResult> rated = rated(results, peak);
+        for (BenchResult r : rated) {
+            if (r.timing() != null && r.timing().unstable()) {
+                warnings.add("unstable: " + r.name() + " (spread " + pct((r.timing().p80Ms() - r.timing().p20Ms()) / r.timing().medianMs())
+                        + " of the median" + (r.timing().remeasured() ? " after re-measuring" : "") + ")");
+            }
         }
-        return new Run(out, peak, List.copyOf(samples));
+        if (unstablePeak[0]) warnings.add("unstable peak: a sample measured all threads below one thread, even when taken again");
+        if (skippedForTime > 0) warnings.add("time budget reached: " + skippedForTime + " cases were not run");
+        return new Run(rated, peak, List.copyOf(samples), unstablePeak[0], warnings);
+    }
+
+    /** One case, start to end; never throws. */
+    BenchResult measure(BenchCase c, MachinePeak.Result peak, boolean again) {
+        BenchResult base = base(c, BenchResult.Status.OK, null);
+        String reason = c.unsupported();
+        if (reason != null) return base(c, BenchResult.Status.UNSUPPORTED, reason);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (c.memoryBytes() > 0.8 * heap) {
+            return base(c, BenchResult.Status.ERROR, "needs at least " + gib(c.memoryBytes()) + " of memory, the heap has " + gib(heap)
+                    + " (raise it with ATTEND_JAVA_OPTS=-Xmx...)");
+        }
+        BenchResult external = c.external(settings);
+        if (external != null) return external;
+        System.gc();
+        resetPeaks();
+        try {
+            Supplier<?> body = c.setup();
+            long t0 = System.nanoTime();
+            Object last = body.get();  // the first call may take seconds while C2 compiles
+            double first = (System.nanoTime() - t0) / 1e9;
+            if (first > settings.maxCallSeconds()) {
+                return base(c, BenchResult.Status.ERROR, String.format("over its time budget: one call took %.1f s, the limit is %.0f s",
+                        first, settings.maxCallSeconds()));
+            }
+            long warmEnd = System.nanoTime() + (long) (settings.warmupSeconds() * 1e9);
+            for (int i = 0; i < settings.warmupRuns() || (System.nanoTime() < warmEnd && i < 1000); i++) last = body.get();
+            double[] ms = new double[settings.maxRuns()];
+            long[] alloc = new long[settings.maxRuns()];
+            int runs = 0;
+            long start = System.nanoTime();
+            while (runs < settings.maxRuns()) {
+                long a0 = THREADS.getTotalThreadAllocatedBytes(), s0 = System.nanoTime();
+                last = body.get();
+                long s1 = System.nanoTime();
+                alloc[runs] = THREADS.getTotalThreadAllocatedBytes() - a0;
+                ms[runs++] = (s1 - s0) / 1e6;
+                double elapsed = (s1 - start) / 1e9;
+                if (elapsed >= settings.maxSeconds()) break;
+                if (runs >= settings.minRuns() && elapsed >= settings.minSeconds() && spread(Arrays.copyOf(ms, runs)) <= settings.stableSpread()) break;
+            }
+            double[] times = Arrays.copyOf(ms, runs);
+            BenchResult.Timing t = timing(times, again);
+            long peakHeap = peakHeap();
+            BenchResult.Fidelity f = c.fidelity(last);
+            Double work = last instanceof AttentionResult ar && ar.stats().flops() > 0 ? ar.stats().flops() : null;
+            long allocMedian = (long) percentile(Arrays.stream(alloc, 0, runs).asDoubleStream().toArray(), 0.5);
+            return new BenchResult(base.suite(), base.name(), base.mechanism(), base.source(), base.params(), base.exact(), base.mask(),
+                    base.maskKind(), base.pattern(), base.pass(), base.batch(), base.qHeads(), base.kvHeads(), base.qLen(), base.kLen(),
+                    base.headDim(), BenchResult.Status.OK, null, t, c.flops() > 0 ? c.flops() : null, null, null, work,
+                    c.bytes() > 0 ? c.bytes() : null, null, null, allocMedian, peakHeap, f, null);
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            return base(c, BenchResult.Status.ERROR, describe(e));
+        } finally {
+            System.gc();
+        }
+    }
+
+    /** The record of a case without measurements. */
+    static BenchResult base(BenchCase c, BenchResult.Status status, String reason) {
+        String kind = null, pattern = null;
+        try {
+            Mask m = Mask.parse(c.mask());
+            kind = m.kind().orElse(null);
+            var d = c.dims();
+            boolean causal = m.isCausal(d.batch(), d.qHeads(), d.qLen(), d.kLen());
+            boolean self = d.qLen() == d.kLen();
+            pattern = (self ? (causal ? Pattern.CAUSAL_SELF : Pattern.NONCAUSAL_SELF) : (causal ? Pattern.CAUSAL_CROSS : Pattern.NONCAUSAL_CROSS)).name();
+        } catch (RuntimeException e) {
+            // a mask that does not fit its lengths: the case's own check reports it
+        }
+        return BenchResult.of(c.suite(), c.name(), c.mechanism(), c.source(), c.params(), c.exact(), c.mask(), kind, pattern,
+                c.pass().label(), c.dims(), status, reason);
+    }
+
+    private static List<BenchResult> rated(List<BenchResult> results, MachinePeak.Result peak) {
+        List<BenchResult> out = new ArrayList<>(results.size());
+        for (BenchResult r : results) out.add(rate(r, peak));
+        return out;
+    }
+
+    /** Rates from the useful work and the run's peaks. */
+    public static BenchResult rate(BenchResult r, MachinePeak.Result peak) {
+        if (r.timing() == null) return r;
+        double ms = r.timing().medianMs();
+        Double gflops = r.usefulFlops() != null ? r.usefulFlops() / (ms * 1e6) : null;
+        Double gbps = r.bytes() != null ? r.bytes() / (ms * 1e6) : null;
+        Double pctPeak = gflops != null && peak != null && peak.fmaGflops() > 0 ? 100 * gflops / peak.fmaGflops() : null;
+        Double pctBw = gbps != null && peak != null && peak.readGBps() > 0 ? 100 * gbps / peak.readGBps() : null;
+        return new BenchResult(r.suite(), r.name(), r.mechanism(), r.source(), r.params(), r.exact(), r.mask(), r.maskKind(), r.pattern(),
+                r.pass(), r.batch(), r.qHeads(), r.kvHeads(), r.qLen(), r.kLen(), r.headDim(), r.status(), r.reason(), r.timing(),
+                r.usefulFlops(), gflops, pctPeak, r.workFlops(), r.bytes(), gbps, pctBw, r.allocBytesPerCall(), r.peakHeapBytes(),
+                r.fidelity(), r.variant());
+    }
+
+    BenchResult.Timing timing(double[] times, boolean again) {
+        double mean = Arrays.stream(times).average().orElse(Double.NaN);
+        double var = Arrays.stream(times).map(t -> (t - mean) * (t - mean)).sum() / Math.max(1, times.length - 1);
+        double cv = times.length > 1 ? Math.sqrt(var) / mean : 0;
+        boolean unstable = spread(times) > settings.unstableSpread();
+        return new BenchResult.Timing(times.length, percentile(times, 0.5), percentile(times, 0.2), percentile(times, 0.8),
+                Arrays.stream(times).min().orElse(Double.NaN), cv, unstable, again, Arrays.stream(times).boxed().toList());
+    }
+
+    /** (p80 - p20) / median: robust to the odd slow run a shared machine throws in. */
+    static double spread(double[] times) {
+        double m = percentile(times, 0.5);
+        return m > 0 ? (percentile(times, 0.8) - percentile(times, 0.2)) / m : 0;
+    }
+
+    /** Linear interpolation between order statistics. */
+    static double percentile(double[] x, double p) {
+        if (x.length == 0) return Double.NaN;
+        double[] s = x.clone();
+        Arrays.sort(s);
+        double at = p * (s.length - 1);
+        int lo = (int) Math.floor(at), hi = (int) Math.ceil(at);
+        return s[lo] + (s[hi] - s[lo]) * (at - lo);
+    }
+
+    private static void sample(Supplier<MachinePeak.Result> probe, List<MachinePeak.Result> samples, boolean[] unstable) {
+        MachinePeak.Result r = probe.get();
+        if (r.threads() > 1 && r.fmaGflops() < r.fmaGflopsOneThread()) {
+            r = probe.get();  // all threads below one: the machine was busy; once more
+            if (r.fmaGflops() < r.fmaGflopsOneThread()) unstable[0] = true;
+        }
+        samples.add(r);
     }
 
     /** Per-field medians of the peak samples. */
-    static MachinePeak.Result median(List<MachinePeak.Result> samples) {
+    public static MachinePeak.Result median(List<MachinePeak.Result> samples) {
         MachinePeak.Result first = samples.get(0);
         return new MachinePeak.Result(first.threads(), first.vectorBits(),
-                median(samples.stream().mapToDouble(MachinePeak.Result::fmaGflopsOneThread).toArray()),
-                median(samples.stream().mapToDouble(MachinePeak.Result::fmaGflops).toArray()),
-                median(samples.stream().mapToDouble(MachinePeak.Result::readGBps).toArray()));
+                percentile(samples.stream().mapToDouble(MachinePeak.Result::fmaGflopsOneThread).toArray(), 0.5),
+                percentile(samples.stream().mapToDouble(MachinePeak.Result::fmaGflops).toArray(), 0.5),
+                percentile(samples.stream().mapToDouble(MachinePeak.Result::readGBps).toArray(), 0.5));
     }
 
-    private static double median(double[] x) {
-        double[] s = x.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    private static void resetPeaks() {
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
     }
 
-    private static ProgressBar bar(int n, PrintStream err) {
-        // An explicit consumer with a fixed width: the default one probes the terminal through JLine,
-        // which logs a warning when there is none.
-        return new ProgressBarBuilder().setTaskName("bench").setInitialMax(n).setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(err, 110)).setUpdateIntervalMillis(250).build();
+    private static long peakHeap() {
+        long s = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) s += p.getPeakUsage().getUsed();
+        return s;
     }
 
-    /** Sets a case up and warms it up; returns the body to time. */
-    private Runnable warm(BenchCase c) {
-        Runnable body = c.setup();
-        // The first run may take seconds (the Vector API is slow until C2 compiles it): warm up after it.
-        body.run();
-        long warmEnd = System.nanoTime() + (long) (settings.warmupSeconds() * 1e9);
-        for (int i = 0; i < settings.warmupRuns() || System.nanoTime() < warmEnd; i++) {
-            body.run();
-            if (i >= settings.warmupRuns() && i >= 1000) break;
-        }
-        return body;
-    }
-
-    private static Measurement measured(BenchCase c, double[] ms, MachinePeak.Result peak) {
-        double[] sorted = ms.clone();
-        Arrays.sort(sorted);
-        int runs = sorted.length;
-        double median = median(ms);
-        Double gflops = c.flops() > 0 ? c.flops() / (median * 1e6) : null;
-        Double gbps = c.bytes() > 0 ? c.bytes() / (median * 1e6) : null;
-        Double pctPeak = gflops != null && peak != null && peak.fmaGflops() > 0 ? 100 * gflops / peak.fmaGflops() : null;
-        Double pctBw = gbps != null && peak != null && peak.readGBps() > 0 ? 100 * gbps / peak.readGBps() : null;
-        return new Measurement(c, runs, median, sorted[0], gflops, pctPeak, gbps, pctBw, null);
-    }
-
-    private static Measurement failed(BenchCase c, String error) {
-        return new Measurement(c, 0, Double.NaN, Double.NaN, null, null, null, null, error);
-    }
-
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
         return msg.strip().replaceAll("\\s*\\R\\s*", "; ");
     }
 
-    static String summary(Measurement m) {
-        if (m.error() != null) return "failed: " + m.error();
-        StringBuilder b = new StringBuilder(String.format("%.3f ms", m.medianMs()));
-        if (m.gflops() != null) b.append(String.format(", %.1f GFLOP/s", m.gflops()));
-        if (m.pctPeak() != null) b.append(String.format(" (%.1f%% of peak)", m.pctPeak()));
-        if (m.gbps() != null) b.append(String.format(", %.1f GB/s", m.gbps()));
-        if (m.pctBw() != null) b.append(String.format(" (%.1f%% of bw)", m.pctBw()));
+    private static String gib(long bytes) {
+        return String.format("%.1f GiB", bytes / (double) (1L << 30));
+    }
+
+    private static String pct(double x) {
+        return String.format("%.0f%%", 100 * x);
+    }
+
+    /** One line for logs: the time, the rates, the spread. */
+    static String summary(BenchResult r) {
+        if (r.status() != BenchResult.Status.OK) return r.status().cell() + ": " + r.reason();
+        BenchResult.Timing t = r.timing();
+        StringBuilder b = new StringBuilder(String.format("%.3f ms (p20-p80 %.3f-%.3f)", t.medianMs(), t.p20Ms(), t.p80Ms()));
+        if (r.gflops() != null) b.append(String.format(", %.1f GFLOP/s", r.gflops()));
+        if (r.pctPeak() != null) b.append(String.format(" (%.1f%% of peak)", r.pctPeak()));
+        if (r.gbps() != null) b.append(String.format(", %.1f GB/s", r.gbps()));
+        if (r.pctBw() != null) b.append(String.format(" (%.1f%% of bw)", r.pctBw()));
+        if (r.fidelity() != null) b.append(String.format(", rel. error %.2e", r.fidelity().relFrobenius()));
+        if (t.unstable()) b.append(" [unstable]");
         return b.toString();
     }
 }

@@ -1,18 +1,36 @@
 package dev.attend.cli.bench;
 
+import dev.attend.attention.Attention;
+import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Workload;
 import dev.attend.attention.Workloads;
 import dev.attend.attention.decode.DecodeAttention;
+import dev.attend.attention.mask.MaskType;
+import dev.attend.simd.Parallel;
 import dev.attend.tensor.DType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
- * The named lists of benchmark cases that {@code attend bench --suite NAME} runs. A suite is a
- * {@link Provider}: given "quick" or not, it returns its cases. Tests register fake suites the same way.
+ * The named lists of benchmark cases that {@code attend bench --suite NAME} runs. Every suite is built from the
+ * registries, so a mechanism or mask that registers appears in the bench with no edit here:
+ * <ul>
+ *   <li>{@code kernels}: every registered mechanism x every library mask x the four CAB patterns (cross with
+ *   {@code Lq = Lk / 4} and both causal alignments) at one length, forward and backward; varlen masks over several
+ *   seeded draws; lengths 1K to 64K (quick: to 8K) for causal, sliding, documents and full; GQA 32:8 and D=64;
+ *   block-sparse at densities 0.1 to 1.0. Unsupported combinations are "X" cells with the descriptor's reason.</li>
+ *   <li>{@code decode}: KV 4K to 256K (quick: to 64K) x every decoding mechanism, batch 1 and 8.</li>
+ *   <li>{@code fidelity}: {@link FidelityCases}.</li>
+ *   <li>{@code scaling}: cost against length for every mechanism (causal, 1K to 16K) and against threads.</li>
+ *   <li>{@code peers}: the shared workloads in ONNX Runtime, libtorch and Jlama (each in its own JVM) and the
+ *   scalar loop, beside Attend's own.</li>
+ *   <li>{@code exact}: the exact kernels on the workloads of {@link Workloads#exact} (the README's table).</li>
+ *   <li>{@code standard} (the default): kernels, decode, fidelity and scaling.</li>
+ * </ul>
  */
 public final class BenchSuite {
 
@@ -25,6 +43,12 @@ public final class BenchSuite {
     private static final Map<String, Provider> SUITES = new LinkedHashMap<>();
 
     static {
+        register("standard", q -> concat(kernels(q), decode(q), FidelityCases.all(q), scaling(q)));
+        register("kernels", BenchSuite::kernels);
+        register("decode", BenchSuite::decode);
+        register("fidelity", FidelityCases::all);
+        register("scaling", BenchSuite::scaling);
+        register("peers", PeerCases::all);
         register("exact", BenchSuite::exact);
     }
 
@@ -46,19 +70,154 @@ public final class BenchSuite {
         return p;
     }
 
+    /** Mechanisms the kernels grid times: all but the oracles, which run only at the smallest length. */
+    private static List<MechanismDescriptor> timed() {
+        return Attention.descriptors();
+    }
+
+    static List<BenchCase> kernels(boolean quick) {
+        List<BenchCase> out = new ArrayList<>();
+        int l = quick ? 1024 : 4096, draws = quick ? 2 : 3;
+        for (MechanismDescriptor d : timed()) {
+            String spec = Attention.of(d.name()).spec();
+            int len = d.isOracle() ? 256 : l;
+            // The support matrix: every mask x pattern at one length, forward and (where it exists) backward.
+            for (MaskType t : MaskSamples.types()) {
+                int n = MaskSamples.isRandom(t) ? draws : 1;
+                for (int draw = 0; draw < n; draw++) {
+                    String mask = MaskSamples.at(t, len, 1, draw);
+                    String label = n > 1 ? t.name() + "#" + draw : null;
+                    for (Workload.Pass pass : new Workload.Pass[] {Workload.Pass.FORWARD, Workload.Pass.BACKWARD}) {
+                        out.add(KernelCases.of("kernels", new Workload(spec, pass, Workload.Shape.self(1, 8, 8, len, 128),
+                                Workload.MaskAt.fixed(mask)), label));
+                    }
+                }
+                if (t.anyLengths()) {
+                    // Cross attention: a quarter as many queries as keys (top-left and bottom-right causal are both library masks).
+                    String mask = MaskSamples.at(t, len, 1, 0);
+                    out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, new Workload.Shape(1, 8, 8, len / 4, len, 128),
+                            Workload.MaskAt.fixed(crossable(t, mask, len / 4, len))), null));
+                }
+            }
+            if (d.isOracle()) continue;
+            // Lengths: cost against length for the masks users run most.
+            int top = quick ? 8192 : 65536;
+            for (int n = 1024; n <= top; n *= 2) {
+                for (String m : new String[] {"causal", "sliding:1024", "full"}) {
+                    if (m.equals("full") && n > (quick ? 4096 : 16384)) continue;  // quadratic with no mask: long enough
+                    out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
+                            Workload.MaskAt.fixed(m)), null));
+                }
+                final int len0 = n;
+                out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
+                        Workload.MaskAt.fixed(MaskSamples.at(dev.attend.attention.mask.MaskRegistry.all().stream()
+                                .filter(x -> x.name().equals("document-causal")).findFirst().orElseThrow(), len0, 1, 0))), "document-causal"));
+                if (n <= (quick ? 4096 : 16384)) {
+                    out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.BACKWARD, Workload.Shape.self(1, 8, 8, n, 128),
+                            Workload.MaskAt.fixed("causal")), null));
+                }
+            }
+            // Heads and head dimension: GQA 32:8 and D = 64.
+            out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 32, 8, l, 128),
+                    Workload.MaskAt.fixed("causal")), null));
+            out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, l, 64),
+                    Workload.MaskAt.fixed("causal")), null));
+            // Block-sparse density 0.1 .. 1.0: time should follow the visited area.
+            int sl = quick ? 4096 : 8192;
+            for (int tenth = 1; tenth <= 10; tenth++) {
+                out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, sl, 128),
+                        Workload.MaskAt.fixed("block-sparse-random:128,128," + tenth / 10.0 + ",7")), null));
+            }
+        }
+        return out;
+    }
+
+    /** A spec valid at (lq, lk) for cross attention: per-length masks are drawn again for the key length. */
+    private static String crossable(MaskType t, String mask, int lq, int lk) {
+        return switch (t.name()) {
+            case "block-sparse" -> MaskSamples.crossLayout(lq, lk);
+            default -> mask;
+        };
+    }
+
+    static List<BenchCase> decode(boolean quick) {
+        List<BenchCase> out = new ArrayList<>();
+        int top = quick ? 65536 : 262144;
+        for (MechanismDescriptor d : Attention.descriptors()) {
+            if (!d.capabilities().decode()) continue;
+            for (int batch : new int[] {1, 8}) {
+                for (int n = 4096; n <= top; n *= 4) {
+                    out.add(KernelCases.of("decode", new Workload(d.name(), Workload.Pass.DECODE, new Workload.Shape(batch, 32, 8, 1, n, 128),
+                            Workload.MaskAt.fixed("causal-br")), null));
+                }
+            }
+        }
+        return out;
+    }
+
+    static List<BenchCase> scaling(boolean quick) {
+        List<BenchCase> out = new ArrayList<>();
+        for (MechanismDescriptor d : Attention.descriptors()) {
+            if (d.isOracle()) continue;
+            String spec = Attention.of(d.name()).spec();
+            for (int n = 1024; n <= (quick ? 4096 : 16384); n *= 2) {
+                out.add(KernelCases.of("scaling", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
+                        Workload.MaskAt.fixed(d.capabilities().decode() ? "causal-br" : "causal")), null));
+            }
+        }
+        // Threads: the same flash call on 1 .. all workers.
+        Workload w = new Workload("flash", Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, quick ? 2048 : 4096, 128), Workload.MaskAt.fixed("causal"));
+        for (int t = 1; t <= Parallel.threads(); t *= 2) out.add(threads(KernelCases.of("scaling", w, null), t));
+        if (Integer.bitCount(Parallel.threads()) != 1) out.add(threads(KernelCases.of("scaling", w, null), Parallel.threads()));
+        return out;
+    }
+
+    /** {@code c} run on at most {@code t} workers. */
+    private static BenchCase threads(BenchCase c, int t) {
+        return new BenchCase() {
+            @Override public String suite() { return c.suite(); }
+            @Override public String mechanism() { return c.mechanism(); }
+            @Override public Map<String, Object> params() {
+                Map<String, Object> p = new LinkedHashMap<>(c.params());
+                p.put("threads", t);
+                return p;
+            }
+            @Override public String mask() { return c.mask(); }
+            @Override public Workload.Shape dims() { return c.dims(); }
+            @Override public Workload.Pass pass() { return c.pass(); }
+            @Override public double flops() { return c.flops(); }
+            @Override public double bytes() { return c.bytes(); }
+            @Override public String unsupported() { return c.unsupported(); }
+            @Override public String name() { return c.name() + " threads " + t; }
+
+            @Override
+            public Supplier<?> setup() {
+                Supplier<?> body = c.setup();
+                return () -> Parallel.withThreads(t, body);
+            }
+        };
+    }
+
     /**
-     * Exact attention: every workload of {@link Workloads#exact} through the registry, and the scalar loop (what
-     * a typical user writes) on the causal prefill and decode workloads that it can run, as the baseline peer.
+     * Exact attention: every workload of {@link Workloads#exact}, and the scalar loop (what a typical user writes) on
+     * the causal prefill and decode workloads that it can run, as the baseline peer.
      */
     public static List<BenchCase> exact(boolean quick) {
         List<BenchCase> cases = new ArrayList<>();
         int peerLen = quick ? 1024 : 2048;
         for (Workload w : Workloads.exact(quick)) {
-            cases.add(KernelCases.of(w));
+            cases.add(KernelCases.of("exact", w, null));
             boolean prefillPeer = w.pass() == Workload.Pass.FORWARD && w.maskSpec().equals("causal") && w.shape().qLen() == peerLen;
             boolean decodePeer = w.pass() == Workload.Pass.DECODE && w.mechanism().equals(DecodeAttention.nameOf(DType.Q8_0));
-            if (prefillPeer || decodePeer) cases.add(ScalarAttention.of(w));  // same workload as the case beside it
+            if (prefillPeer || decodePeer) cases.add(ScalarAttention.of("exact", w));  // same workload as the case beside it
         }
         return cases;
+    }
+
+    @SafeVarargs
+    private static List<BenchCase> concat(List<BenchCase>... lists) {
+        List<BenchCase> out = new ArrayList<>();
+        for (List<BenchCase> l : lists) out.addAll(l);
+        return out;
     }
 }

@@ -5,30 +5,39 @@ import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.AttentionResult;
 import dev.attend.attention.DecodingMechanism;
+import dev.attend.attention.Support;
 import dev.attend.attention.Workload;
 import dev.attend.attention.decode.KvCache;
+import dev.attend.attention.mask.Mask;
 import dev.attend.tensor.Tensor;
 
+import java.util.Map;
+import java.util.function.Supplier;
+
 /**
- * Benchmark cases for Attend's own mechanisms, built from a {@link Workload} through the registry: forward
- * or backward of any registered mechanism, and decode steps of a {@link DecodingMechanism} over a cache it
- * made. FLOPs are the workload's useful FLOPs; decode bytes are the cache bytes one step must read.
+ * Benchmark cases for Attend's own mechanisms, built from a {@link Workload} through the registry: forward or
+ * backward of any registered mechanism, and decode steps of a {@link DecodingMechanism} over a cache it made (the
+ * cache is filled in setup; the timed body is the step alone). Whether the mechanism supports the case is asked
+ * of its descriptor before anything is allocated. FLOPs are the workload's useful FLOPs; decode bytes are the
+ * cache bytes one step must read.
  */
 public final class KernelCases {
     private KernelCases() {}
 
-    public static BenchCase of(Workload w) {
-        AttentionMechanism probe = Attention.of(w.mechanism());  // fails now, not at setup, on a bad spec
-        if (w.pass() == Workload.Pass.DECODE) {
-            if (!(probe instanceof DecodingMechanism dm)) {
-                throw new IllegalArgumentException("workload " + w.name() + ": mechanism '" + w.mechanism() + "' does not decode");
-            }
-            Workload.Shape s = w.shape();
-            return new Case(w, dm.stepBytes(s.batch(), s.kvHeads(), s.kLen(), s.headDim())) {
-                @Override
-                public Runnable setup() {
-                    DecodingMechanism m = (DecodingMechanism) Attention.of(w.mechanism());
-                    KvCache cache = m.newCache(s.batch(), s.kvHeads(), s.headDim(), s.kLen());
+    /** The case of {@code w} in {@code suite}; {@code label} (or null) replaces a long mask spec in the name. */
+    public static BenchCase of(String suite, Workload w, String label) {
+        AttentionMechanism probe = Attention.of(w.mechanism());  // a bad spec fails now, not at setup
+        boolean decode = w.pass() == Workload.Pass.DECODE;
+        double bytes = decode && probe instanceof DecodingMechanism dm
+                ? dm.stepBytes(w.shape().batch(), w.shape().kvHeads(), w.shape().kLen(), w.shape().headDim()) : 0;
+        return new Case(suite, w, probe, bytes, label) {
+            @Override
+            public Supplier<?> setup() {
+                AttentionMechanism m = Attention.of(w.mechanism());
+                Workload.Shape s = w.shape();
+                if (decode) {
+                    DecodingMechanism dm = (DecodingMechanism) m;
+                    KvCache cache = dm.newCache(s.batch(), s.kvHeads(), s.headDim(), s.kLen());
                     int step = 4096;
                     for (int t = 0; t < s.kLen(); t += step) { // fill in slices: keeps the fp32 staging small
                         int n = Math.min(step, s.kLen() - t);
@@ -36,14 +45,8 @@ public final class KernelCases {
                                 Tensor.randn(3 + t, s.batch(), s.kvHeads(), n, s.headDim()));
                     }
                     Tensor q = Tensor.randn(1, s.batch(), s.qHeads(), s.qLen(), s.headDim());
-                    return () -> m.attend(q, cache);
+                    return () -> dm.attend(q, cache);
                 }
-            };
-        }
-        return new Case(w, 0) {
-            @Override
-            public Runnable setup() {
-                AttentionMechanism m = Attention.of(w.mechanism());
                 AttentionProblem p = w.problem();
                 if (w.pass() == Workload.Pass.FORWARD) return () -> m.forward(p);
                 AttentionResult fwd = m.forward(p);
@@ -53,23 +56,70 @@ public final class KernelCases {
         };
     }
 
-    private abstract static class Case implements BenchCase {
-        private final Workload w;
-        private final String mask;
+    /** The workload's problem with inputs that cost no memory, for asking a descriptor whether it supports it. */
+    static AttentionProblem shapeOnly(Workload w) {
+        Workload.Shape s = w.shape();
+        Tensor q = Tensor.constant(0f, s.batch(), s.qHeads(), s.qLen(), s.headDim());
+        Tensor kv = Tensor.constant(0f, s.batch(), s.kvHeads(), s.kLen(), s.headDim());
+        return AttentionProblem.of(q, kv, kv, Mask.parse(w.maskSpec()));
+    }
+
+    /** The support check shared by every in-process case: the descriptor's reason, or that of the decode path. */
+    static String refusal(Workload w, AttentionMechanism m) {
+        if (w.pass() == Workload.Pass.DECODE && !(m instanceof DecodingMechanism)) {
+            return "mechanism '" + m.spec() + "' does not decode over a KV cache";
+        }
+        if (w.pass() == Workload.Pass.BACKWARD && !m.supportsBackward()) {
+            return "mechanism '" + m.spec() + "' has no backward pass";
+        }
+        try {
+            Support s = m.supports(shapeOnly(w));
+            return s.supported() ? null : s.reason();
+        } catch (IllegalArgumentException e) {
+            return "the mask does not fit this shape: " + e.getMessage();
+        }
+    }
+
+    abstract static class Case implements BenchCase {
+        private final String suite, mask, label, refusal;
+        final Workload w;
+        private final AttentionMechanism probe;
         private final double flops, bytes;
 
-        Case(Workload w, double bytes) {
+        Case(String suite, Workload w, AttentionMechanism probe, double bytes, String label) {
+            this.suite = suite;
             this.w = w;
+            this.probe = probe;
             this.mask = w.maskSpec();
-            this.flops = w.usefulFlops();
+            this.label = label;
+            this.refusal = refusal(w, probe);
+            this.flops = refusal == null ? w.usefulFlops() : 0;
             this.bytes = bytes;
         }
 
-        @Override public String mechanism() { return w.mechanism(); }
+        @Override public String suite() { return suite; }
+        @Override public String mechanism() { return probe.spec(); }
+        @Override public Map<String, Object> params() { return probe.params().asMap(); }
+        @Override public boolean exact() { return probe.descriptor().isExact(); }
         @Override public String mask() { return mask; }
         @Override public Workload.Shape dims() { return w.shape(); }
         @Override public Workload.Pass pass() { return w.pass(); }
         @Override public double flops() { return flops; }
         @Override public double bytes() { return bytes; }
+        @Override public String unsupported() { return refusal; }
+
+        @Override
+        public long memoryBytes() {
+            Workload.Shape d = w.shape();
+            long io = 4L * (2 * d.qSize() + 2 * d.kvSize());
+            return w.pass() == Workload.Pass.BACKWARD ? 2 * io : w.pass() == Workload.Pass.DECODE ? (long) bytes + io : io;
+        }
+
+        @Override
+        public String name() {
+            Workload.Shape d = w.shape();
+            return suite + ": " + probe.spec() + " " + (label != null ? label : mask) + " " + w.pass().label() + " B" + d.batch() + " H"
+                    + d.qHeads() + "/" + d.kvHeads() + " L" + d.qLen() + "x" + d.kLen() + " D" + d.headDim();
+        }
     }
 }

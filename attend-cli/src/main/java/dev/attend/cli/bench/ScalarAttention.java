@@ -58,22 +58,31 @@ public final class ScalarAttention {
         });
     }
 
-    /** The peer of a workload: the same shape, causal prefill ({@code Lq == Lk}) or decode ({@code Lq} small, long cache). */
-    public static BenchCase of(Workload w) {
-        return benchCase(w.pass(), w.shape());
+    /** The baseline of a workload in {@code suite}: the same shape, causal prefill ({@code Lq == Lk}) or decode ({@code Lq} small, long cache). */
+    public static BenchCase of(String suite, Workload w) {
+        return create(suite, w.pass(), w.shape());
     }
 
     /** The benchmark case: causal prefill ({@code Lq == Lk}) or decode ({@code Lq} small, long cache). */
     public static BenchCase benchCase(Workload.Pass pass, Workload.Shape d) {
+        return create("exact", pass, d);
+    }
+
+    private static BenchCase create(String suite, Workload.Pass pass, Workload.Shape d) {
         if (pass == Workload.Pass.BACKWARD) throw new IllegalArgumentException("pass: scalar attention has no backward");
         if (d.qSize() > Integer.MAX_VALUE - 8 || d.kvSize() > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("dims: scalar attention holds float[] arrays, at most 2^31 elements each, got " + d);
         }
-        return new Case(pass, d);
+        return new Case(suite, pass, d);
     }
 
-    private record Case(Workload.Pass pass, Workload.Shape dims) implements BenchCase {
+    private record Case(String suite, Workload.Pass pass, Workload.Shape dims) implements BenchCase {
         @Override public String mechanism() { return "scalar"; }
+        @Override public String source() { return "baseline"; }
+        @Override public String name() {
+            return suite + ": scalar " + mask() + " " + pass.label() + " B" + dims.batch() + " H" + dims.qHeads() + "/" + dims.kvHeads()
+                    + " L" + dims.qLen() + "x" + dims.kLen() + " D" + dims.headDim();
+        }
         // The library's "causal" is top-left; they agree when Lq == Lk.
         @Override public String mask() { return dims.qLen() == dims.kLen() ? "causal" : "causal-br"; }
         // Bottom-right causal (what the loop computes): the mask library gives its exact area.
@@ -85,12 +94,15 @@ public final class ScalarAttention {
         }
 
         @Override
-        public Runnable setup() {
+        public java.util.function.Supplier<?> setup() {
             float[] q = random(dims.qSize(), 1), k = random(dims.kvSize(), 2), v = random(dims.kvSize(), 3);
             float[] out = new float[q.length];
             float[][] scores = new float[Parallel.threads()][dims.kLen()];
             float scale = (float) (1 / Math.sqrt(dims.headDim()));
-            return () -> causal(q, k, v, out, dims, scale, scores);
+            return () -> {
+                causal(q, k, v, out, dims, scale, scores);
+                return out;
+            };
         }
     }
 

@@ -1,110 +1,196 @@
 package dev.attend.cli.bench;
 
 import dev.attend.attention.Workload;
+import dev.attend.simd.MachinePeak;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.attend.cli.MachineInfo;
-import dev.attend.simd.MachinePeak;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-/** The runner and report on fake cases and a fixed, made-up peak (so no measurement runs). */
+/** The runner on fake cases and made-up peaks (so no real measurement runs). No test asserts a timing. */
 class BenchHarnessTest {
     private static final MachinePeak.Result PEAK = new MachinePeak.Result(2, 256, 90, 180, 20);
-    private static final BenchRunner.Settings FAST = new BenchRunner.Settings(1, 0, 3, 5, 0);
+    static final BenchRunner.Settings FAST = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000);
+
+    private static BenchRunner.Run run(BenchRunner.Settings s, List<BenchCase> cases, Supplier<MachinePeak.Result> probe) {
+        return new BenchRunner(s, null).run(cases, probe, Set.of(), Long.MAX_VALUE);
+    }
 
     @Test
-    void ratesAreComputedWhereTheyApplyAndNullElsewhere() {
-        List<String> log = new ArrayList<>();
-        List<BenchRunner.Measurement> ms = new BenchRunner(FAST, log::add, false).run(List.of(
-                new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false),
+    void ratesWhereTheyApplyXForUnsupportedEForFailures() {
+        BenchCase unsupported = new FakeCase("x", "fake", Workload.Pass.FORWARD, 1e6, 0, false) {
+        };
+        List<BenchCase> cases = List.of(new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false),
                 new FakeCase("fake", Workload.Pass.DECODE, 1e6, 4e6, false),
-                new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, true)), () -> PEAK).measurements();
-        assertEquals(3, ms.size());
-        List<String> results = log.stream().filter(l -> l.startsWith("[")).toList();
-        assertEquals(3, results.size(), log.toString());
-        assertTrue(log.stream().filter(l -> l.startsWith("timed round")).count() >= 3, log.toString());
-        BenchRunner.Measurement fwd = ms.get(0), dec = ms.get(1), bad = ms.get(2);
-        assertTrue(fwd.runs() >= 3 && fwd.runs() <= 5);
-        assertTrue(fwd.medianMs() > 0 && fwd.minMs() <= fwd.medianMs());
-        assertEquals(2e6 / (fwd.medianMs() * 1e6), fwd.gflops(), 1e-12);
+                new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, true),
+                refusing("no such capability"));
+        List<BenchResult> rs = run(FAST, cases, () -> PEAK).results();
+        assertEquals(4, rs.size());
+        BenchResult fwd = rs.get(0), dec = rs.get(1), bad = rs.get(2), x = rs.get(3);
+        assertEquals(BenchResult.Status.OK, fwd.status());
+        assertTrue(fwd.timing().runs() >= 3 && fwd.timing().runs() <= 20);
+        assertTrue(fwd.timing().p20Ms() <= fwd.timing().medianMs() && fwd.timing().medianMs() <= fwd.timing().p80Ms());
+        assertEquals(2e6 / (fwd.timing().medianMs() * 1e6), fwd.gflops(), 1e-12);
         assertEquals(100 * fwd.gflops() / 180, fwd.pctPeak(), 1e-9);
         assertNull(fwd.gbps());
-        assertNull(fwd.pctBw());
         assertEquals(100 * dec.gbps() / 20, dec.pctBw(), 1e-9);
-        assertNotNull(bad.error());
-        assertNull(bad.gflops());
-        assertTrue(results.get(2).contains("failed: IllegalStateException: planted failure"), results.get(2));
+        assertEquals(BenchResult.Status.ERROR, bad.status());
+        assertTrue(bad.reason().contains("IllegalStateException: planted failure"), bad.reason());
+        assertNull(bad.timing());
+        assertEquals(BenchResult.Status.UNSUPPORTED, x.status());
+        assertEquals("no such capability", x.reason());
+        assertEquals("X", x.status().cell());
+        assertEquals("CAUSAL_SELF", fwd.pattern());
+        assertEquals("causal", fwd.maskKind());
+        assertNotNull(unsupported);
     }
 
     @Test
     void percentagesAreAgainstTheMedianOfThePeakSamples() {
-        double[] gflops = {100, 400, 200};
+        double[] gflops = {100, 400, 200, 300, 250};
         int[] call = {0};
-        BenchRunner.Run run = new BenchRunner(new BenchRunner.Settings(0, 0, 3, 3, 0), null, false).run(
-                List.of(new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false)),
-                () -> new MachinePeak.Result(2, 256, 90, gflops[call[0]++ % 3], 20));
-        assertEquals(3, run.peakSamples().size());
-        assertEquals(200, run.peak().fmaGflops());
-        BenchRunner.Measurement m = run.measurements().get(0);
-        assertEquals(100 * m.gflops() / 200, m.pctPeak(), 1e-9);
+        BenchRunner.Run r = run(FAST, List.of(new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false)),
+                () -> new MachinePeak.Result(2, 256, 90, gflops[call[0]++ % gflops.length], 20));
+        double median = BenchRunner.percentile(r.peakSamples().stream().mapToDouble(MachinePeak.Result::fmaGflops).toArray(), 0.5);
+        assertEquals(median, r.peak().fmaGflops());
+        assertEquals(100 * r.results().get(0).gflops() / median, r.results().get(0).pctPeak(), 1e-9);
     }
 
     @Test
-    void reportWritesValidJsonAndMarkdown(@TempDir Path dir) throws Exception {
-        List<BenchRunner.Measurement> ms = new BenchRunner(FAST, null, false).run(List.of(
-                new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false),
-                new FakeCase("fake", Workload.Pass.DECODE, 1e6, 4e6, false),
-                new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, true)), () -> PEAK).measurements();
-        MachineInfo machine = MachineInfo.current(PEAK);
-        String md = BenchReport.write(dir.resolve("out"), "fake-suite", machine, "2025-01-01T00:00:00Z", ms);
+    void aPeakThatContradictsItselfIsTakenAgainAndFlagged() {
+        BenchRunner.Run r = run(FAST, List.of(new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false)),
+                () -> new MachinePeak.Result(2, 256, 90, 80, 20));  // two threads below one, always
+        assertTrue(r.peakUnstable());
+        assertTrue(r.warnings().stream().anyMatch(w -> w.startsWith("unstable peak")), r.warnings().toString());
+        BenchRunner.Run ok = run(FAST, List.of(new FakeCase("fake", Workload.Pass.FORWARD, 2e6, 0, false)), () -> PEAK);
+        assertFalse(ok.peakUnstable());
+    }
 
-        JsonNode root = new ObjectMapper().readTree(dir.resolve("out").resolve(BenchReport.RESULTS).toFile());
-        JsonNode m = root.get("machine");
-        assertEquals(180.0, m.get("fma_gflops").asDouble());
-        assertEquals(90.0, m.get("fma_gflops_1t").asDouble());
-        assertEquals(20.0, m.get("read_gbps").asDouble());
-        assertEquals(2, m.get("threads").asInt());
-        assertEquals("2025-01-01T00:00:00Z", m.get("date").asText());
-        for (String key : new String[] {"jdk", "cpu", "vector_bits"}) assertTrue(m.hasNonNull(key), key);
+    @Test
+    void aCaseWhoseSpreadStaysHighIsFlaggedAndMeasuredAgainAtTheEnd() {
+        // Every other call sleeps 10 ms more: the spread never settles.
+        BenchCase jumpy = new FakeCase("jumpy", "jumpy", Workload.Pass.FORWARD, 1e6, 0, false) {
+            @Override
+            public Supplier<?> setup() {
+                int[] n = {0};
+                return () -> {
+                    try {
+                        Thread.sleep(n[0]++ % 2 == 0 ? 1 : 12);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return n;
+                };
+            }
+        };
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 4, 0, 0.2, 30, 0.05, 0.2, 10, 1000);
+        BenchRunner.Run r = run(s, List.of(jumpy), () -> PEAK);
+        BenchResult.Timing t = r.results().get(0).timing();
+        assertTrue(t.unstable(), t.toString());
+        assertTrue(t.remeasured(), "measured once more at the end");
+        assertTrue(r.warnings().stream().anyMatch(w -> w.startsWith("unstable: fake: jumpy")), r.warnings().toString());
+    }
 
-        JsonNode rs = root.get("results");
-        assertEquals(3, rs.size());
-        JsonNode fwd = rs.get(0);
-        for (String key : new String[] {"mechanism", "mask", "B", "Hq", "Hkv", "Lq", "Lk", "D", "pass", "median_ms", "gflops", "pct_peak"}) {
-            assertTrue(fwd.hasNonNull(key), key + " in " + fwd);
+    @Test
+    void allocationsPerCallAndPeakHeapAreMeasured() {
+        BenchCase allocating = new FakeCase("alloc", "alloc", Workload.Pass.FORWARD, 1e6, 0, false) {
+            @Override
+            public Supplier<?> setup() {
+                return () -> new byte[1 << 20];
+            }
+        };
+        BenchResult r = run(FAST, List.of(allocating), () -> PEAK).results().get(0);
+        assertTrue(r.allocBytesPerCall() >= 1 << 20, "alloc " + r.allocBytesPerCall());
+        assertTrue(r.peakHeapBytes() > 0);
+    }
+
+    @Test
+    void whatCannotFitAndWhatTakesTooLongAreErrorsAndTheRunGoesOn() {
+        BenchCase huge = new FakeCase("huge", "huge", Workload.Pass.FORWARD, 1e6, 0, false) {
+            @Override
+            public long memoryBytes() {
+                return Long.MAX_VALUE / 2;
+            }
+        };
+        BenchCase slow = new FakeCase("slow", "slow", Workload.Pass.FORWARD, 1e6, 0, false) {
+            @Override
+            public Supplier<?> setup() {
+                return () -> {
+                    try {
+                        Thread.sleep(300);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return null;
+                };
+            }
+        };
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 0.1, 1000);
+        List<BenchResult> rs = run(s, List.of(huge, slow, new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, false)), () -> PEAK).results();
+        assertTrue(rs.get(0).reason().startsWith("needs at least"), rs.get(0).reason());
+        assertTrue(rs.get(1).reason().startsWith("over its time budget: one call took"), rs.get(1).reason());
+        assertEquals(BenchResult.Status.OK, rs.get(2).status());
+    }
+
+    @Test
+    void resumedAndOverBudgetCasesAreNotRun() {
+        List<BenchCase> cases = List.of(new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, false),
+                new FakeCase("fake", Workload.Pass.DECODE, 1e6, 1e6, false));
+        BenchRunner.Run r = new BenchRunner(FAST, null).run(cases, () -> PEAK, Set.of(cases.get(0).name()), Long.MAX_VALUE);
+        assertEquals(List.of(cases.get(1).name()), r.results().stream().map(BenchResult::name).toList());
+        BenchRunner.Run none = new BenchRunner(FAST, null).run(cases, () -> PEAK, Set.of(), System.nanoTime() - 1);
+        assertEquals(0, none.results().size());
+        assertTrue(none.warnings().contains("time budget reached: 2 cases were not run"), none.warnings().toString());
+    }
+
+    @Test
+    void theListenerSeesEveryCaseAsItFinishes() {
+        List<String> seen = new ArrayList<>();
+        new BenchRunner(FAST, new BenchRunner.Listener() {
+            @Override
+            public void finished(int index, int total, BenchResult r, List<BenchResult> soFar, MachinePeak.Result peak, List<MachinePeak.Result> samples) {
+                seen.add(index + "/" + total + " " + soFar.size());
+            }
+        }).run(List.of(new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, false), new FakeCase("fake", Workload.Pass.DECODE, 1e6, 1e6, false)),
+                () -> PEAK, Set.of(), Long.MAX_VALUE);
+        assertEquals(List.of("0/2 1", "1/2 2"), seen);
+    }
+
+    @Test
+    void theResultsSchemaIsTheDocumentedOne() throws Exception {
+        // docs/bench-results.md lists every field of a record in its table; toMap() must give exactly those keys.
+        String doc = Files.readString(Path.of("..", "docs", "bench-results.md"));
+        Set<String> documented = new LinkedHashSet<>();
+        boolean inRecord = false;
+        for (String line : doc.lines().toList()) {
+            if (line.startsWith("## A record")) inRecord = true;
+            if (!inRecord || !line.startsWith("| `")) continue;
+            for (String f : line.split("\\|")[1].split(",")) documented.add(f.strip().replace("`", ""));
         }
-        assertEquals("forward", fwd.get("pass").asText());
-        assertEquals(4, fwd.get("Hq").asInt());
-        assertEquals(2, fwd.get("Hkv").asInt());
-        assertTrue(fwd.has("gbps") && fwd.get("gbps").isNull());
-        assertTrue(fwd.has("pct_bw") && fwd.get("pct_bw").isNull());
-        assertTrue(rs.get(1).get("gbps").asDouble() > 0 && rs.get(1).get("pct_bw").asDouble() > 0);
-        assertTrue(rs.get(2).get("median_ms").isNull());
-        assertTrue(rs.get(2).get("error").asText().contains("planted failure"));
-
-        String file = Files.readString(dir.resolve("out").resolve(BenchReport.SUMMARY));
-        assertEquals(md, file);
-        List<String> rows = file.lines().filter(l -> l.startsWith("| fake |")).toList();
-        assertEquals(3, rows.size(), file);
-        assertTrue(rows.get(2).contains("failed"), rows.get(2));
-        long columns = file.lines().filter(l -> l.startsWith("| mechanism")).findFirst().orElseThrow().chars().filter(c -> c == '|').count();
-        for (String row : rows) assertEquals(columns, row.chars().filter(c -> c == '|').count(), row);
+        BenchResult r = run(FAST, List.of(new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, false)), () -> PEAK).results().get(0);
+        Map<String, Object> m = r.toMap();
+        assertEquals(documented, m.keySet());
+        assertEquals(r.toMap(), BenchResult.fromMap(m).toMap(), "round trip");
     }
 
-    @Test
-    void exactSuiteHasTheScalarBaseline() {
-        List<BenchCase> cases = BenchSuite.named("exact").cases(true);
-        assertTrue(cases.stream().anyMatch(c -> c.mechanism().equals("scalar") && c.pass() == Workload.Pass.FORWARD));
-        assertTrue(cases.stream().anyMatch(c -> c.mechanism().equals("scalar") && c.pass() == Workload.Pass.DECODE && c.bytes() > 0));
+    private static BenchCase refusing(String reason) {
+        return new FakeCase("refused", "refused", Workload.Pass.FORWARD, 1e6, 0, false) {
+            @Override
+            public String unsupported() {
+                return reason;
+            }
+        };
     }
 }
