@@ -59,7 +59,7 @@ public final class BenchRunner {
         }
 
         public static Settings quick() {
-            return new Settings(1, 0.7, 3, 0.3, 2.0, 50, 0.08, 0.25, 20.0, 30.0);
+            return new Settings(1, 0.3, 3, 0.2, 1.0, 50, 0.08, 0.25, 20.0, 30.0);
         }
     }
 

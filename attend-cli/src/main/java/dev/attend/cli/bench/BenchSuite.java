@@ -70,15 +70,10 @@ public final class BenchSuite {
         return p;
     }
 
-    /** Mechanisms the kernels grid times: all but the oracles, which run only at the smallest length. */
-    private static List<MechanismDescriptor> timed() {
-        return Attention.descriptors();
-    }
-
     static List<BenchCase> kernels(boolean quick) {
         List<BenchCase> out = new ArrayList<>();
-        int l = quick ? 1024 : 4096, draws = quick ? 2 : 3;
-        for (MechanismDescriptor d : timed()) {
+        int l = quick ? 512 : 4096, draws = quick ? 1 : 3;
+        for (MechanismDescriptor d : Attention.descriptors()) {
             String spec = Attention.of(d.name()).spec();
             int len = d.isOracle() ? 256 : l;
             // The support matrix: every mask x pattern at one length, forward and (where it exists) backward.
@@ -86,45 +81,50 @@ public final class BenchSuite {
                 int n = MaskSamples.isRandom(t) ? draws : 1;
                 for (int draw = 0; draw < n; draw++) {
                     String mask = MaskSamples.at(t, len, 1, draw);
-                    String label = n > 1 ? t.name() + "#" + draw : null;
-                    for (Workload.Pass pass : new Workload.Pass[] {Workload.Pass.FORWARD, Workload.Pass.BACKWARD}) {
-                        out.add(KernelCases.of("kernels", new Workload(spec, pass, Workload.Shape.self(1, 8, 8, len, 128),
+                    String label = n > 1 ? t.name() + "#" + draw : mask.length() > 40 ? t.name() : null;
+                    out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, len, 128),
+                            Workload.MaskAt.fixed(mask)), label));
+                    if (!quick || t.name().equals("causal")) {
+                        out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.BACKWARD, Workload.Shape.self(1, 8, 8, len, 128),
                                 Workload.MaskAt.fixed(mask)), label));
                     }
                 }
                 if (t.anyLengths()) {
                     // Cross attention: a quarter as many queries as keys (top-left and bottom-right causal are both library masks).
-                    String mask = MaskSamples.at(t, len, 1, 0);
+                    String mask = crossable(t, MaskSamples.at(t, len, 1, 0), len / 4, len);
                     out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, new Workload.Shape(1, 8, 8, len / 4, len, 128),
-                            Workload.MaskAt.fixed(crossable(t, mask, len / 4, len))), null));
+                            Workload.MaskAt.fixed(mask)), mask.length() > 40 ? t.name() : null));
                 }
             }
-            if (d.isOracle()) continue;
+            if (d.isOracle() || d.capabilities().decode()) continue;  // the oracle is a check; decoders have the decode suite
             // Lengths: cost against length for the masks users run most.
             int top = quick ? 8192 : 65536;
             for (int n = 1024; n <= top; n *= 2) {
                 for (String m : new String[] {"causal", "sliding:1024", "full"}) {
-                    if (m.equals("full") && n > (quick ? 4096 : 16384)) continue;  // quadratic with no mask: long enough
+                    if (m.equals("full") && n > (quick ? 2048 : 16384)) continue;  // quadratic with no mask: long enough
+                    if (quick && m.equals("sliding:1024") && n > 4096) continue;
                     out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
                             Workload.MaskAt.fixed(m)), null));
                 }
-                final int len0 = n;
-                out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
-                        Workload.MaskAt.fixed(MaskSamples.at(dev.attend.attention.mask.MaskRegistry.all().stream()
-                                .filter(x -> x.name().equals("document-causal")).findFirst().orElseThrow(), len0, 1, 0))), "document-causal"));
-                if (n <= (quick ? 4096 : 16384)) {
+                if (!quick) {
+                    String docs = MaskSamples.at(MaskSamples.type("document-causal"), n, 1, 0);
+                    out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
+                            Workload.MaskAt.fixed(docs)), "document-causal"));
+                }
+                if (n <= (quick ? 2048 : 16384)) {
                     out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.BACKWARD, Workload.Shape.self(1, 8, 8, n, 128),
                             Workload.MaskAt.fixed("causal")), null));
                 }
             }
             // Heads and head dimension: GQA 32:8 and D = 64.
-            out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 32, 8, l, 128),
+            int hl = quick ? 1024 : 4096;
+            out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 32, 8, hl, 128),
                     Workload.MaskAt.fixed("causal")), null));
-            out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, l, 64),
+            out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, hl, 64),
                     Workload.MaskAt.fixed("causal")), null));
             // Block-sparse density 0.1 .. 1.0: time should follow the visited area.
-            int sl = quick ? 4096 : 8192;
-            for (int tenth = 1; tenth <= 10; tenth++) {
+            int sl = quick ? 2048 : 8192;
+            for (int tenth : quick ? new int[] {1, 5, 10} : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) {
                 out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, sl, 128),
                         Workload.MaskAt.fixed("block-sparse-random:128,128," + tenth / 10.0 + ",7")), null));
             }
@@ -146,7 +146,7 @@ public final class BenchSuite {
         for (MechanismDescriptor d : Attention.descriptors()) {
             if (!d.capabilities().decode()) continue;
             for (int batch : new int[] {1, 8}) {
-                for (int n = 4096; n <= top; n *= 4) {
+                for (int n = 4096; n <= (batch == 8 && quick ? 16384 : top); n *= 4) {
                     out.add(KernelCases.of("decode", new Workload(d.name(), Workload.Pass.DECODE, new Workload.Shape(batch, 32, 8, 1, n, 128),
                             Workload.MaskAt.fixed("causal-br")), null));
                 }
@@ -160,9 +160,10 @@ public final class BenchSuite {
         for (MechanismDescriptor d : Attention.descriptors()) {
             if (d.isOracle()) continue;
             String spec = Attention.of(d.name()).spec();
+            if (d.capabilities().decode()) continue;  // decoders scale with the cache: the decode suite
             for (int n = 1024; n <= (quick ? 4096 : 16384); n *= 2) {
                 out.add(KernelCases.of("scaling", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
-                        Workload.MaskAt.fixed(d.capabilities().decode() ? "causal-br" : "causal")), null));
+                        Workload.MaskAt.fixed("causal")), null));
             }
         }
         // Threads: the same flash call on 1 .. all workers.

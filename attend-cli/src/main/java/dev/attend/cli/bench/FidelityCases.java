@@ -30,7 +30,7 @@ final class FidelityCases {
     private FidelityCases() {}
 
     static List<BenchCase> all(boolean quick) {
-        int l = quick ? 1024 : 2048, heads = quick ? 4 : 8;
+        int l = quick ? 512 : 2048, heads = quick ? 2 : 8;
         Workload.Shape shape = Workload.Shape.self(1, heads, heads, l, 128);
         List<BenchCase> out = new ArrayList<>();
         Map<String, AttentionResult> exact = new ConcurrentHashMap<>();

@@ -76,6 +76,12 @@ final class MaskSamples {
                 || p.kind() == MaskParam.Kind.SEED) || type.name().equals("padding");
     }
 
+    /** The registered type called {@code name}. */
+    static MaskType type(String name) {
+        return MaskRegistry.all().stream().filter(t -> t.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("mask type: no '" + name + "' in the registry"));
+    }
+
     /** The registered types in listing order (the bench's grid follows the registry). */
     static List<MaskType> types() {
         return MaskRegistry.all();
