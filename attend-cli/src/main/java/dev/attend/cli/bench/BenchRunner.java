@@ -37,7 +37,7 @@ public final class BenchRunner {
      * @param warmupSeconds    warm up for at least this long too (C2 compiles the Vector API kernels on the same cores)
      * @param minRuns          timed runs, at least
      * @param minSeconds       time for at least this long
-     * @param maxSeconds       the case's budget: stop timing after this long even if not stable
+     * @param maxSeconds       the case's budget: stop timing after this long (and minRuns) even if not stable
      * @param maxRuns          timed runs, at most
      * @param stableSpread     stop once (p80 - p20) / median is below this
      * @param unstableSpread   flag the case (and re-measure it at the end) when the spread is still above this
@@ -174,7 +174,7 @@ public final class BenchRunner {
                 alloc[runs] = THREADS.getTotalThreadAllocatedBytes() - a0;
                 ms[runs++] = (s1 - s0) / 1e6;
                 double elapsed = (s1 - start) / 1e9;
-                if (elapsed >= settings.maxSeconds()) break;
+                if (elapsed >= settings.maxSeconds() && runs >= settings.minRuns()) break;
                 if (runs >= settings.minRuns() && elapsed >= settings.minSeconds() && spread(Arrays.copyOf(ms, runs)) <= settings.stableSpread()) break;
             }
             double[] times = Arrays.copyOf(ms, runs);
