@@ -10,15 +10,19 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>A is read through two strides, {@code A(m, k) = a[aOff + m*aRs + k*aCs]}, so a transposed operand
  * (P^T, dS^T) costs nothing: its elements are broadcast one at a time. B is row-major with leading
  * dimension {@code ldb} and C row-major with {@code ldc}; {@code n} must be a multiple of
- * {@link #LANES} (callers pad their buffers). The register block is 6 rows by 2 vectors: twelve
- * independent accumulators, each updated as {@code acc = b.fma(a, acc)} (the addend form keeps C2 at
- * the FMA throughput). Cost: {@code 2*m*n*k} flops.
+ * {@link #LANES} (callers pad their buffers). The register block is 6 rows by 4 vectors (24 accumulators) on
+ * machines with 512-bit vectors and 32 registers, 6 rows by 2 vectors (12) on AVX2's 16 registers, each
+ * accumulator updated as {@code acc = b.fma(a, acc)} (the addend form keeps C2 at the FMA throughput).
+ * Cost: {@code 2*m*n*k} flops.
  */
 public final class Gemm {
     public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Floats per vector; every {@code n} and leading dimension handed to this class is a multiple of it. */
     public static final int LANES = F.length();
     private static final int MR = 6;
+    // 6 x 4 vectors keeps 24 accumulators live: right for AVX-512's 32 registers, a spill storm on AVX2's 16,
+    // where 6 x 2 (12 accumulators, 2 loads, 1 broadcast) is the register block that fits.
+    static final boolean WIDE_BLOCK = F.vectorBitSize() >= 512;
 
     private Gemm() {}
 
@@ -33,8 +37,14 @@ public final class Gemm {
      */
     public static void mul(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
                            float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        mul(m, n, k, a, aOff, aRs, aCs, b, bOff, ldb, c, cOff, ldc, accumulate, WIDE_BLOCK);
+    }
+
+    /** {@link #mul} with the register block chosen by the caller: 6 x 4 vectors when {@code wide}, else 6 x 2 (tests run both). */
+    static void mul(int m, int n, int k, float[] a, int aOff, int aRs, int aCs,
+                    float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate, boolean wide) {
         int m6 = m - m % MR;
-        int n4 = n - n % (4 * LANES);
+        int n4 = wide ? n - n % (4 * LANES) : 0;
         int n2 = n - n % (2 * LANES);
         // Row blocks outside: the 6 rows of A stay in L1 while B streams from L2.
         for (int i = 0; i < m6; i += MR) {
