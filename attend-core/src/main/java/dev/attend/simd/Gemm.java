@@ -52,7 +52,7 @@ public final class Gemm {
             for (int j = 0; j < n4; j += 4 * LANES) {
                 block6x4(k, a, ai, aRs, aCs, b, bOff + j, ldb, c, ci + j, ldc, accumulate);
             }
-            if (n4 < n2) block6x2(k, a, ai, aRs, aCs, b, bOff + n4, ldb, c, ci + n4, ldc, accumulate);
+            for (int j = n4; j < n2; j += 2 * LANES) block6x2(k, a, ai, aRs, aCs, b, bOff + j, ldb, c, ci + j, ldc, accumulate);
             if (n2 < n) block6x1(k, a, ai, aRs, aCs, b, bOff + n2, ldb, c, ci + n2, ldc, accumulate);
         }
         for (int i = m6; i < m; i++) {
