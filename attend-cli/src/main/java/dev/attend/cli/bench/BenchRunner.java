@@ -18,7 +18,8 @@ import java.util.function.Supplier;
  * Measures benchmark cases one after the other, so that nothing of one case leaks into the next: each is set
  * up (untimed), warmed up, then timed until its timing is stable (the spread (p80 - p20) / median below
  * {@link Settings#stableSpread} after at least {@link Settings#minRuns} runs and {@link Settings#minSeconds})
- * or its budget ({@link Settings#maxSeconds}) is spent; its inputs are then dropped and the heap collected.
+ * or its budget ({@link Settings#maxSeconds}) is spent (a call that takes half the budget is its own warm-up and
+ * gets two timed runs); its inputs are then dropped and the heap collected.
  * Every call's allocated bytes are measured, and the case's peak heap. A case whose spread stays above
  * {@link Settings#unstableSpread} is flagged and measured once more at the end of the run.
  *
@@ -161,8 +162,11 @@ public final class BenchRunner {
                 return base(c, BenchResult.Status.ERROR, String.format("over its time budget: one call took %.1f s, the limit is %.0f s",
                         first, settings.maxCallSeconds()));
             }
+            // A call that takes half the budget is long enough to be its own warm-up, and two timed runs are all it gets.
+            boolean longCall = first > settings.maxSeconds() / 2;
+            int minRuns = longCall ? Math.min(2, settings.minRuns()) : settings.minRuns();
             long warmEnd = System.nanoTime() + (long) (settings.warmupSeconds() * 1e9);
-            for (int i = 0; i < settings.warmupRuns() || (System.nanoTime() < warmEnd && i < 1000); i++) last = body.get();
+            for (int i = 0; !longCall && (i < settings.warmupRuns() || (System.nanoTime() < warmEnd && i < 1000)); i++) last = body.get();
             double[] ms = new double[settings.maxRuns()];
             long[] alloc = new long[settings.maxRuns()];
             int runs = 0;
@@ -174,8 +178,8 @@ public final class BenchRunner {
                 alloc[runs] = THREADS.getTotalThreadAllocatedBytes() - a0;
                 ms[runs++] = (s1 - s0) / 1e6;
                 double elapsed = (s1 - start) / 1e9;
-                if (elapsed >= settings.maxSeconds() && runs >= settings.minRuns()) break;
-                if (runs >= settings.minRuns() && elapsed >= settings.minSeconds() && spread(Arrays.copyOf(ms, runs)) <= settings.stableSpread()) break;
+                if (elapsed >= settings.maxSeconds() && runs >= minRuns) break;
+                if (runs >= minRuns && elapsed >= settings.minSeconds() && spread(Arrays.copyOf(ms, runs)) <= settings.stableSpread()) break;
             }
             double[] times = Arrays.copyOf(ms, runs);
             BenchResult.Timing t = timing(times, again);
