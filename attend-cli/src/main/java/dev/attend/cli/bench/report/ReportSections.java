@@ -95,7 +95,7 @@ final class ReportSections {
             out.add(passTable(rs));
         }
         if (!any) out.add(new Para("No case was timed."));
-        out.add(new Charts("roofline"));
+        out.add(new Charts("results"));
     }
 
     private static Table passTable(List<BenchResult> rs) {
@@ -188,6 +188,7 @@ final class ReportSections {
         out.add(new Heading(2, "Attend and peers", "peers"));
         if (peers.isEmpty()) {
             out.add(new Para("No peer or baseline ran a workload that Attend timed."));
+            out.add(new Charts("peers"));
             return;
         }
         out.add(new Para("Every workload that Attend (its fastest exact mechanism) and a peer or the scalar baseline both ran: same pass, mask "
@@ -233,6 +234,7 @@ final class ReportSections {
         out.add(new Heading(2, "Fidelity", "fidelity"));
         if (fs.isEmpty()) {
             out.add(new Para("No fidelity case in this run."));
+            out.add(new Charts("fidelity"));
             return;
         }
         out.add(new Para("Relative Frobenius error ||out - exact||_F / ||exact||_F against exact attention (fp64 reference), per input family "
