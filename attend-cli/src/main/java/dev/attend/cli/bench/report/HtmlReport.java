@@ -80,7 +80,7 @@ final class HtmlReport {
                         if (!e.group().equals(c.group())) continue;
                         switch (e) {
                             case ReportCharts.Drawn d -> b.append("<figure><img src=\"").append(esc(d.file())).append("\" alt=\"").append(esc(d.title()))
-                                    .append("\" width=\"").append(ReportCharts.WIDTH).append("\" height=\"").append(ReportCharts.HEIGHT)
+                                    .append("\" width=\"").append(d.chart().getWidth()).append("\" height=\"").append(d.chart().getHeight())
                                     .append("\"><figcaption>").append(inline(d.caption())).append("</figcaption></figure>\n");
                             case ReportCharts.Omitted o -> b.append("<p class=\"omitted\">Chart omitted (").append(esc(o.title())).append("): ")
                                     .append(esc(o.note())).append("</p>\n");

@@ -82,9 +82,9 @@ final class ReportCharts {
         if (rs.isEmpty()) return new Omitted("pass:" + pass, title, "no " + pass + " case has a GFLOP/s figure.");
         title = titled(title, rs);
         boolean log = spansDecades(rs.stream().map(BenchResult::gflops).toList());
-        XYChart c = lengthChart(title, pass.equals("decode") ? "KV length (keys, log2 scale)" : "sequence length L (keys, log2 scale)",
-                "useful GFLOP/s" + (log ? " (log scale)" : ""), log);
         List<Line> series = lines(rs, labels, r -> r.gflops());
+        XYChart c = lengthChart(title, pass.equals("decode") ? "KV length (keys, log2 scale)" : "sequence length L (keys, log2 scale)",
+                "useful GFLOP/s" + (log ? " (log scale)" : ""), log, series.size() + 1);
         addLines(c, series, labels);
         Double peak = Peaks.of(run).fma();
         if (peak != null) flatLine(c, String.format(Locale.ROOT, "FMA peak, measured (%.0f GFLOP/s)", peak), xRange(series), peak);
@@ -104,8 +104,9 @@ final class ReportCharts {
         title = titled(title, rs);
         java.util.function.Function<BenchResult, Double> up = r -> flash.get(Workload.of(r)).timing().medianMs() / r.timing().medianMs();
         boolean log = spansDecades(rs.stream().map(up).toList());
-        XYChart c = lengthChart(title, "sequence length L (keys, log2 scale)", "speed-up over flash (flash time / time" + (log ? ", log scale)" : ")"), log);
         List<Line> series = lines(rs, labels, up);
+        XYChart c = lengthChart(title, "sequence length L (keys, log2 scale)", "speed-up over flash (flash time / time" + (log ? ", log scale)" : ")"), log,
+                series.size() + 1);
         addLines(c, series, labels);
         flatLine(c, "flash (= 1)", xRange(series), 1.0);
         return new Drawn("pass:" + pass, "speedup-" + pass + ".png", title,
@@ -117,8 +118,8 @@ final class ReportCharts {
         List<BenchResult> rs = run.results().stream().filter(r -> "decode".equals(r.pass()) && Workloads.timed(r) && r.gbps() != null).toList();
         if (rs.isEmpty()) return new Omitted(group, title, "no decode case has a GB/s figure.");
         title = titled(title, rs);
-        XYChart c = lengthChart(title, "KV length (keys, log2 scale)", "GB/s of KV cache read", false);
         List<Line> series = lines(rs, labels, r -> r.gbps());
+        XYChart c = lengthChart(title, "KV length (keys, log2 scale)", "GB/s of KV cache read", false, series.size() + 1);
         addLines(c, series, labels);
         Double read = Peaks.of(run).read();
         if (read != null) flatLine(c, String.format(Locale.ROOT, "read bandwidth, measured (%.0f GB/s)", read), xRange(series), read);
@@ -154,6 +155,11 @@ final class ReportCharts {
                 .thenComparingInt(l -> masks.indexOf(l.mask()))).toList();
     }
 
+    /** Tall enough for a legend of {@code entries} lines beside the plot (XChart clips a legend taller than the chart). */
+    static int heightFor(int entries) {
+        return Math.max(HEIGHT, 120 + 22 * entries);
+    }
+
     /**
      * Whether values spread over more than a decade, so that a log axis shows them better. XChart labels only
      * whole decades on a log axis: a narrower range would have no tick label at all.
@@ -187,12 +193,13 @@ final class ReportCharts {
         }
     }
 
-    private static XYChart lengthChart(String title, String xTitle, String yTitle, boolean logY) {
-        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+    private static XYChart lengthChart(String title, String xTitle, String yTitle, boolean logY, int legendEntries) {
+        XYChart c = new XYChartBuilder().width(WIDTH).height(heightFor(legendEntries)).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         style(c.getStyler());
         c.getStyler().setYAxisLogarithmic(logY);
         // A log-2 axis: x is log2(L), and the ticks at whole powers of two are labelled as lengths (1K, 64K).
         c.setCustomXAxisTickLabelsFormatter(v -> Math.abs(v - Math.rint(v)) < 1e-6 ? Fmt.len(Math.pow(2, Math.rint(v))) : "");
+        // Decade labels only: XChart's labels between decades crowd against the decade's own (900 against 1,000).
         if (logY) c.getStyler().setYAxisDecimalPattern(PLAIN);
         return c;
     }
@@ -232,7 +239,8 @@ final class ReportCharts {
         List<BenchResult> rs = run.results().stream().filter(r -> Workloads.timed(r) && r.gflops() != null && r.gflops() > 0
                 && r.usefulFlops() != null && r.usefulFlops() > 0).toList();
         if (rs.isEmpty()) return new Omitted("results", title, "no timed case has useful FLOPs.");
-        XYChart c = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+        long entries = rs.stream().map(r -> r.mechanism() + " " + r.pass()).distinct().count() + 2;
+        XYChart c = new XYChartBuilder().width(WIDTH).height(heightFor((int) entries)).title(title)
                 .xAxisTitle("arithmetic intensity (useful FLOP per byte read, log scale)").yAxisTitle("achieved GFLOP/s (log scale)").build();
         style(c.getStyler());
         c.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
@@ -301,10 +309,10 @@ final class ReportCharts {
                 .thenComparingInt(w -> maskOrder.indexOf(kindOf(w.mask()))).thenComparingInt(Workload::kLen).thenComparingInt(Workload::qHeads));
         List<String> categories = categoryLabels(workloads);
         List<String> names = Workloads.distinct(peers.stream().map(BenchResult::mechanism).toList());
-        CategoryChart c = new CategoryChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("workload")
+        CategoryChart c = new CategoryChartBuilder().width(Math.max(WIDTH, 320 + 70 * categories.size())).height(HEIGHT).title(title).xAxisTitle("workload")
                 .yAxisTitle("median time per call, ms (log scale)").build();
         style(c.getStyler());
-        c.getStyler().setXAxisLabelRotation(30);
+        c.getStyler().setXAxisLabelRotation(categories.size() > 12 ? 60 : 30);
         c.getStyler().setAvailableSpaceFill(0.8);
         List<Double> a = new ArrayList<>();
         for (Workload w : workloads) a.add(attend.get(w).timing().medianMs());
@@ -326,8 +334,9 @@ final class ReportCharts {
         if (spansDecades(all)) {
             c.getStyler().setYAxisLogarithmic(true);
             c.getStyler().setYAxisDecimalPattern(PLAIN);
-            // Bars start from the axis minimum: on a log axis it must be a positive decade below the shortest bar.
-            c.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(smallest))));
+            // Bars start from the axis minimum: on a log axis it must be a positive decade, far enough below the
+            // shortest bar that the bar shows.
+            c.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(smallest / 3))));
         } else {
             c.setYAxisTitle("median time per call, ms");
         }
@@ -408,8 +417,6 @@ final class ReportCharts {
         style(c.getStyler());
         c.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
         c.getStyler().setXAxisDecimalPattern(PLAIN).setYAxisDecimalPattern("0E0");
-        // Speed-ups rarely span more than a decade: label the ticks between decades too.
-        c.getStyler().setXAxisLogarithmicDecadeOnly(false);
         double xlo = Double.POSITIVE_INFINITY, xhi = 0;
         for (Map.Entry<String, List<double[]>> s : series.entrySet()) {
             List<double[]> pts = s.getValue();
@@ -436,6 +443,9 @@ final class ReportCharts {
         }
         xlo /= 1.5;
         xhi *= 1.5;
+        // Speed-ups rarely span more than a decade or two: then label the ticks between decades too (over a wider
+        // range those labels would crowd).
+        c.getStyler().setXAxisLogarithmicDecadeOnly(Math.log10(xhi / xlo) > 2);
         for (double b : new double[] {1e-3, 1e-2}) {
             XYSeries s = c.addSeries("budget " + (b == 1e-3 ? "1e-3" : "1e-2"), new double[] {xlo, xhi}, new double[] {b, b});
             s.setMarker(SeriesMarkers.NONE);

@@ -44,8 +44,11 @@ class ReportWriterTest {
             assertTrue(Files.size(png) > 1000, png + " is empty");
             BufferedImage img = ImageIO.read(png.toFile());
             assertNotNull(img, png + " does not decode as an image");
-            assertEquals(ReportCharts.WIDTH, img.getWidth());
-            assertEquals(ReportCharts.HEIGHT, img.getHeight());
+            String tag = "src=\"" + png.getFileName() + "\" alt=";
+            String attrs = html.substring(html.indexOf(tag));
+            attrs = attrs.substring(0, attrs.indexOf('>'));
+            assertTrue(attrs.contains("width=\"" + img.getWidth() + "\" height=\"" + img.getHeight() + "\""), "the page sizes " + png + " as it is: " + attrs);
+            assertTrue(img.getWidth() >= ReportCharts.WIDTH && img.getHeight() >= ReportCharts.HEIGHT);
         }
         try (Stream<Path> all = Files.list(dir)) {
             assertEquals(List.of(), all.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(), "no temporary file is left behind");
@@ -120,6 +123,22 @@ class ReportWriterTest {
         assertTrue(html.contains("class=\"n x\">X</td>") && html.contains("class=\"n e\">E</td>"), "X and E cells are coloured");
         assertFalse(html.contains("<script"), "no script");
         assertTrue(html.contains("<style>") && !html.contains("<link"), "inline CSS only");
+    }
+
+    @Test
+    void aLegendOfManyLinesGetsATallerChart() {
+        List<dev.attend.cli.bench.BenchResult> rs = new ArrayList<>();
+        java.util.Random rnd = new java.util.Random(1);
+        for (int m = 0; m < 30; m++) {
+            for (int l : new int[] {1024, 2048}) {
+                rs.add(SyntheticRuns.timed(rnd, "kernels", "m" + m + " L=" + l, "mech" + m, "attend", java.util.Map.of(), true, "causal", "causal",
+                        "CAUSAL_SELF", "forward", 1, 2, 2, l, l, 64, 4.0 * l * l / 2 * 2 * 64, 0.3, null, 0L, 0L, 0.02, false));
+            }
+        }
+        BenchRun run = new BenchRun("kernels", "attend bench", SyntheticRuns.machine(false), List.of(), rs, List.of());
+        ReportCharts.Drawn gflops = (ReportCharts.Drawn) ReportCharts.build(run).stream().filter(e -> e.title().startsWith("Useful GFLOP/s")).findFirst()
+                .orElseThrow();
+        assertTrue(gflops.chart().getHeight() >= 31 * 22, "31 legend lines need " + 31 * 22 + " px, the chart has " + gflops.chart().getHeight());
     }
 
     /** The files the page loads: every src and href that is not an anchor. */
