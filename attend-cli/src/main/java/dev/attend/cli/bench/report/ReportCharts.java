@@ -161,8 +161,9 @@ final class ReportCharts {
     }
 
     /**
-     * Whether values spread over more than a decade, so that a log axis shows them better. XChart labels only
-     * whole decades on a log axis: a narrower range would have no tick label at all.
+     * Whether a log axis suits the values: they spread over orders of magnitude, with at least two whole decades
+     * inside their range. XChart labels only whole decades on a log axis, so a narrower range would show one tick
+     * label or none; it is drawn linear instead.
      */
     private static boolean spansDecades(List<Double> values) {
         double lo = Double.POSITIVE_INFINITY, hi = 0;
