@@ -457,7 +457,7 @@ final class ReportCharts {
                 + "families against its speed-up over exact flash at the longest length both were timed with the same mask and shape. "
                 + "Down and to the right is better; the dashed lines are the 1e-3 and 1e-2 budgets of the recommendations.";
         if (clamped) caption += " Errors below 1e-9 are drawn at 1e-9.";
-        if (!untimed.isEmpty()) caption += " Not timed, so not drawn: " + String.join(", ", untimed) + ".";
+        if (!untimed.isEmpty()) caption += " Not drawn, for want of a timing at a workload flash also ran: " + String.join(", ", untimed) + ".";
         return new Drawn("fidelity", "pareto.png", title, caption, c);
     }
 
