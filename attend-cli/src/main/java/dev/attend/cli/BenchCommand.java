@@ -1,12 +1,13 @@
 package dev.attend.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.attend.cli.bench.BenchCase;
-import dev.attend.cli.bench.BenchReport;
 import dev.attend.cli.bench.BenchResult;
 import dev.attend.cli.bench.BenchRunner;
 import dev.attend.cli.bench.BenchSuite;
+import dev.attend.cli.bench.report.BenchRun;
+import dev.attend.cli.bench.report.Compare;
+import dev.attend.cli.bench.report.ReportReader;
+import dev.attend.cli.bench.report.ReportWriter;
 import dev.attend.simd.MachinePeak;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,11 +33,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code attend bench}: measures the machine's peaks, times every case of a suite and writes the report as it
- * goes (results.json and summary.md after every case), so an interrupted run leaves a valid partial report.
+ * goes (results.json, results.csv, summary.md after every case; index.html and its charts at the end), so an
+ * interrupted run leaves a valid partial report.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmark attention mechanisms against the peaks this machine reaches now, and against each other.",
-            "Writes DIR/results.json and DIR/summary.md as it goes and prints the summary at the end."})
+            "Writes DIR/results.json, results.csv and summary.md as it goes, and DIR/index.html with charts at the end."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -59,6 +61,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--resume", paramLabel = "DIR", description = "Keep the cases already measured in DIR/results.json and measure the rest there.")
     Path resume;
+
+    @Option(names = "--compare", paramLabel = "OLD.json", description = "Compare this run with an earlier results.json: regressions and improvements beyond the noise both runs measured.")
+    Path compare;
 
     @Option(names = "--time-budget", paramLabel = "MINUTES", description = "Start no new case after this many minutes (the report says how many were left).")
     Double timeBudget;
@@ -98,7 +103,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), (resume != null ? "--resume" : "--out") + ": '" + dir + "' is a file, expected a directory"
                     + (resume != null ? "" : " (created if missing)"));
         }
-        List<BenchResult> kept = resume != null ? previous(dir) : List.of();
+        BenchRun old = compare == null ? null : readOrRefuse("--compare", compare);
+        List<BenchResult> kept = resume != null ? readOrRefuse("--resume", dir.resolve(ReportWriter.RESULTS_JSON)).results() : List.of();
         Files.createDirectories(dir);
         if (!Files.isWritable(dir)) throw new ParameterException(spec.commandLine(), "--out: directory '" + dir + "' is not writable");
         Set<String> done = new HashSet<>();
@@ -131,11 +137,14 @@ final class BenchCommand implements Callable<Integer> {
             BenchRunner.Run run = new BenchRunner(s, listener).run(cases, probe != null ? probe : quick ? MachinePeak::quick : MachinePeak::measure,
                     done, deadline);
             List<BenchResult> all = merge(kept, run.results());
-            String md = write(dir, command, run.peak(), run.peakSamples(), all, run.warnings(), run.peakUnstable());
             if (pb != null) pb.stepTo(todo);
+            BenchRun done2 = runOf(command, run.peak(), run.peakSamples(), all, run.warnings(), run.peakUnstable());
+            String md = ReportWriter.write(dir, done2);
             stdout.print(md);
             stdout.println();
-            stdout.println("wrote " + dir.resolve(BenchReport.RESULTS) + " and " + dir.resolve(BenchReport.SUMMARY));
+            if (old != null) stdout.println(Compare.render(old, done2, Compare.compare(old, done2)));
+            stdout.println("wrote " + dir.resolve(ReportWriter.INDEX) + ", " + ReportWriter.RESULTS_JSON + ", " + ReportWriter.RESULTS_CSV
+                    + " and " + ReportWriter.SUMMARY);
             stdout.flush();
             return all.stream().anyMatch(r -> r.status() == BenchResult.Status.ERROR) ? Main.EXIT_FAILURE : 0;
         }
@@ -149,17 +158,30 @@ final class BenchCommand implements Callable<Integer> {
                 r.pctBw() == null ? "" : String.format(", %.1f%% of bw", r.pctBw()));
     }
 
-    private String write(Path dir, String command, MachinePeak.Result peak, List<MachinePeak.Result> samples, List<BenchResult> results,
-                         List<String> warnings, boolean peakUnstable) {
-        Map<String, Object> machine = new LinkedHashMap<>(MachineInfo.current(peak).toMap());
-        machine.put("date", MachineInfo.now());
-        machine.put("peak_unstable", peakUnstable);
+    private void write(Path dir, String command, MachinePeak.Result peak, List<MachinePeak.Result> samples, List<BenchResult> results,
+                       List<String> warnings, boolean peakUnstable) {
         try {
-            return BenchReport.write(dir, BenchReport.document(suite, command, machine, samples, results, warnings),
-                    BenchReport.markdown(suite, machine, results, warnings));
+            ReportWriter.write(dir, runOf(command, peak, samples, results, warnings, peakUnstable), false);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    private BenchRun runOf(String command, MachinePeak.Result peak, List<MachinePeak.Result> samples, List<BenchResult> results,
+                           List<String> warnings, boolean peakUnstable) {
+        Map<String, Object> machine = new LinkedHashMap<>(MachineInfo.current(peak).toMap());
+        machine.put("date", MachineInfo.now());
+        machine.put("peak_unstable", peakUnstable);
+        List<Map<String, Object>> peaks = new ArrayList<>();
+        for (MachinePeak.Result r : samples) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("threads", r.threads());
+            m.put("fma_gflops_1t", r.fmaGflopsOneThread());
+            m.put("fma_gflops", r.fmaGflops());
+            m.put("read_gbps", r.readGBps());
+            peaks.add(m);
+        }
+        return new BenchRun(suite, command, machine, peaks, results, warnings);
     }
 
     /** Earlier records first, replaced where measured again. */
@@ -170,17 +192,13 @@ final class BenchCommand implements Callable<Integer> {
         return new ArrayList<>(byName.values());
     }
 
-    /** The records of an earlier run in {@code dir}, for --resume. */
-    private List<BenchResult> previous(Path dir) throws IOException {
-        Path f = dir.resolve(BenchReport.RESULTS);
-        if (!Files.isRegularFile(f)) throw new ParameterException(spec.commandLine(), "--resume: no " + f + " to resume");
-        JsonNode root = new ObjectMapper().readTree(f.toFile());
-        if (root.path("schema").asInt(-1) != 1) {
-            throw new ParameterException(spec.commandLine(), "--resume: " + f + " has schema " + root.path("schema") + ", expected 1");
+    /** An earlier run, or a usage error naming the option and the problem. */
+    private BenchRun readOrRefuse(String option, Path file) {
+        if (!Files.isRegularFile(file)) throw new ParameterException(spec.commandLine(), option + ": no results file " + file);
+        try {
+            return ReportReader.read(file);
+        } catch (IOException | RuntimeException e) {
+            throw new ParameterException(spec.commandLine(), option + ": " + e.getMessage());
         }
-        List<BenchResult> out = new ArrayList<>();
-        ObjectMapper json = new ObjectMapper();
-        for (JsonNode n : root.path("results")) out.add(BenchResult.fromMap(json.convertValue(n, Map.class)));
-        return out;
     }
 }

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.attend.cli.bench.BenchCase;
-import dev.attend.cli.bench.BenchReport;
+import dev.attend.cli.bench.report.ReportWriter;
 import dev.attend.cli.bench.BenchSuite;
 import dev.attend.cli.bench.FakeCase;
 import java.nio.file.Files;
@@ -28,11 +28,11 @@ class BenchCommandTest {
         MainTest.Run r = MainTest.run("bench", "--suite", "test-fake", "--quick", "--out", dir.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("| fake |"), r.out());
-        JsonNode j = new ObjectMapper().readTree(dir.resolve(BenchReport.RESULTS).toFile());
+        JsonNode j = new ObjectMapper().readTree(dir.resolve(ReportWriter.RESULTS_JSON).toFile());
         assertEquals("test-fake", j.get("suite").asText());
         assertTrue(j.get("machine").get("fma_gflops").asDouble() > 0);
         assertEquals(2, j.get("results").size());
-        assertTrue(Files.readString(dir.resolve(BenchReport.SUMMARY)).contains("| mechanism |"));
+        assertTrue(Files.readString(dir.resolve(ReportWriter.SUMMARY)).contains("| mechanism |"));
     }
 
     @Test
@@ -42,7 +42,7 @@ class BenchCommandTest {
                 new FakeCase("broken", Workload.Pass.FORWARD, 1e6, 0, true)));
         MainTest.Run r = MainTest.run("bench", "--suite", "test-failing", "--quick", "--out", dir.toString());
         assertEquals(Main.EXIT_FAILURE, r.code());
-        JsonNode results = new ObjectMapper().readTree(dir.resolve(BenchReport.RESULTS).toFile()).get("results");
+        JsonNode results = new ObjectMapper().readTree(dir.resolve(ReportWriter.RESULTS_JSON).toFile()).get("results");
         assertEquals("ok", results.get(0).get("status").asText());
         assertTrue(results.get(0).get("reason").isNull());
         assertEquals("error", results.get(1).get("status").asText());
@@ -57,7 +57,7 @@ class BenchCommandTest {
             @Override
             public java.util.function.Supplier<?> setup() {
                 try {
-                    JsonNode partial = new ObjectMapper().readTree(dir.resolve(BenchReport.RESULTS).toFile());
+                    JsonNode partial = new ObjectMapper().readTree(dir.resolve(ReportWriter.RESULTS_JSON).toFile());
                     sawPartial[0] = partial.get("results").size() == 1 && partial.get("schema").asInt() == 1;
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
@@ -72,7 +72,7 @@ class BenchCommandTest {
         // Resume: nothing left to measure, the records stay.
         MainTest.Run again = MainTest.run("bench", "--suite", "test-partial", "--quick", "--resume", dir.toString(), "--no-progress");
         assertEquals(0, again.code(), again.err());
-        assertEquals(2, new ObjectMapper().readTree(dir.resolve(BenchReport.RESULTS).toFile()).get("results").size());
+        assertEquals(2, new ObjectMapper().readTree(dir.resolve(ReportWriter.RESULTS_JSON).toFile()).get("results").size());
         assertFalse(again.err().contains("[1/2]"), "no case measured again: " + again.err());
     }
 

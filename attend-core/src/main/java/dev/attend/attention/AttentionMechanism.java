@@ -37,9 +37,12 @@ public abstract class AttentionMechanism {
         return params;
     }
 
-    /** The spec that {@link Attention#of(String)} turns back into this configuration: {@code "hyper:block=256,..."}. */
+    /**
+     * The spec that {@link Attention#of(String)} turns back into this configuration: the name and the parameters
+     * that differ from their defaults, {@code "flash"} or {@code "flash:blockQ=64"}. {@link #params()} has them all.
+     */
     public final String spec() {
-        String p = params.toString();
+        String p = params.nonDefaults();
         return p.isEmpty() ? name() : name() + ":" + p;
     }
 

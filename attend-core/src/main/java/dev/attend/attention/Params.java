@@ -92,6 +92,12 @@ public final class Params {
         return mechanism.hashCode() * 31 + values.hashCode();
     }
 
+    /** {@code name=value} of the parameters whose value is not the default, joined by commas, in the descriptor's order. */
+    public String nonDefaults() {
+        return params.stream().filter(p -> !p.defaultValue().equals(values.get(p.name())))
+                .map(p -> p.name() + "=" + p.format(values.get(p.name()))).collect(Collectors.joining(","));
+    }
+
     /** {@code name=value} pairs joined by commas, in the descriptor's order; empty when there are none. */
     @Override
     public String toString() {

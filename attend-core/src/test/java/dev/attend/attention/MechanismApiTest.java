@@ -23,7 +23,9 @@ class MechanismApiTest {
         assertEquals(a.spec(), b.spec());
         assertEquals(a.params(), b.params());
         assertEquals(48, a.params().getInt("blockQ"));
-        assertEquals("flash:blockQ=96,blockK=96", Attention.flash().spec());
+        assertEquals("flash", Attention.flash().spec(), "defaults are not spelled out");
+        assertEquals("blockQ=96,blockK=96", Attention.flash().params().toString());
+        assertEquals("flash:blockK=64", Attention.of("flash:blockQ=96,blockK=64").spec());
         assertEquals(Attention.of("flash:blockQ=48").spec(), Attention.of("flash", Map.of("blockQ", 48L)).spec(), "a Long that fits an int");
     }
 

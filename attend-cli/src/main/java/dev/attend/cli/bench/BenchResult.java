@@ -11,7 +11,7 @@ import java.util.Map;
  *
  * @param suite      the suite the case belongs to ({@code kernels}, {@code decode}, {@code fidelity}, ...)
  * @param name       unique label of the case within the run
- * @param mechanism  the mechanism spec ({@code flash:blockQ=96,blockK=96}) or the peer's name ({@code onnx}, {@code scalar})
+ * @param mechanism  the mechanism spec ({@code flash}, {@code flash:blockQ=64}) or the peer's name ({@code onnx}, {@code scalar})
  * @param source     {@code attend}, {@code peer} (another implementation, in its own JVM) or {@code baseline} (the scalar loop)
  * @param params     the mechanism's parameters by name (empty for peers)
  * @param exact      whether the mechanism is exact (for peers: whether it computes exact attention)

@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * max |error| of the LSE where there is one. Exact flash runs beside them on the same inputs, so the report can
  * draw error against speed-up.
  */
-final class FidelityCases {
+public final class FidelityCases {
     private FidelityCases() {}
 
     static List<BenchCase> all(boolean quick) {
@@ -45,6 +45,17 @@ final class FidelityCases {
                     out.add(new Case(d.create(setting), family, shape, mask, budget == null ? null : ((Number) budget).doubleValue(), exact));
                 }
             }
+        }
+        return out;
+    }
+
+    /** The fidelity cases of one approximate mechanism on Gaussian inputs at {@code shape} (for attend advise). */
+    public static List<BenchCase> of(MechanismDescriptor d, Workload.Shape shape, String mask) {
+        List<BenchCase> out = new ArrayList<>();
+        Map<String, AttentionResult> exact = new ConcurrentHashMap<>();
+        for (Map<String, Object> setting : settings(d, true)) {
+            Object budget = d.budget().map(b -> setting.get(b.param())).orElse(null);
+            out.add(new Case(d.create(setting), InputFamily.GAUSSIAN, shape, mask, budget == null ? null : ((Number) budget).doubleValue(), exact));
         }
         return out;
     }
