@@ -239,7 +239,11 @@ class CliFuzzTest {
 
     private static String show(String[] argv) {
         StringBuilder b = new StringBuilder("[");
-        for (String a : argv) b.append(b.length() > 1 ? ", " : "").append('"').append(a.replace("\n", "\\n")).append('"');
+        for (String a : argv) {
+            b.append(b.length() > 1 ? ", " : "").append('"');
+            for (char c : a.toCharArray()) b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+            b.append('"');
+        }
         return b.append(']').toString();
     }
 
