@@ -88,9 +88,9 @@ public final class Main implements Runnable {
         String msg = oneLine(ex.getMessage());
         if (ex instanceof CommandLine.UnmatchedArgumentException u && !cmd.getSubcommands().isEmpty()
                 && !u.getUnmatched().isEmpty() && cmd.getParseResult() != null && cmd.getParseResult().originalArgs().indexOf(u.getUnmatched().get(0)) == 0) {
-            msg = "unknown command '" + u.getUnmatched().get(0) + "', known: " + String.join(", ", cmd.getSubcommands().keySet());
+            msg = "unknown command '" + printable(u.getUnmatched().get(0)) + "', known: " + String.join(", ", cmd.getSubcommands().keySet());
         }
-        err.println(name + ": " + msg + " (see '" + name + " --help')");
+        err.println(name + ": " + printable(oneLine(msg)) + " (see '" + name + " --help')");
         if (debug(args)) ex.printStackTrace(err);
         err.flush();
         return EXIT_USAGE;
@@ -100,7 +100,7 @@ public final class Main implements Runnable {
         PrintWriter err = cmd.getErr();
         String name = cmd.getCommandSpec().qualifiedName();
         boolean debug = debug(parsed.originalArgs().toArray(String[]::new));
-        err.println(name + ": " + describe(ex) + (debug || expected(ex) ? "" : " (run with --verbose for the stack trace)"));
+        err.println(name + ": " + printable(describe(ex)) + (debug || expected(ex) ? "" : " (run with --verbose for the stack trace)"));
         if (debug) ex.printStackTrace(err);
         err.flush();
         return EXIT_FAILURE;
@@ -117,6 +117,16 @@ public final class Main implements Runnable {
         String msg = t.getMessage();
         if (expected(t) && msg != null && !msg.isBlank()) return oneLine(msg);
         return t.getClass().getSimpleName() + (msg == null ? "" : ": " + oneLine(msg));
+    }
+
+    /** Control characters from the command line (a carriage return, an escape) shown as a backslash-u escape, not sent to the terminal. */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) b.append(String.format("\\u%04x", c));
+            else b.appendCodePoint(c);
+        });
+        return b.toString();
     }
 
     private static String oneLine(String s) {

@@ -50,7 +50,7 @@ import picocli.CommandLine.ParseResult;
  */
 class CliFuzzTest {
     private static final int MAX_ARGS = 64;
-    private static final Set<String> KNOWN = Set.of("attention", "bench", "info", "help");
+    private static final Set<String> KNOWN = Set.of("attention", "bench", "info", "help", "mechanisms", "masks");
 
     private static final Path ROOT, IN, OUT;
     private static final Map<String, String> MARKERS;
@@ -107,7 +107,7 @@ class CliFuzzTest {
     }
 
     @FuzzTest(maxDuration = "5m")
-    @DictionaryEntries({"attention", "bench", "info", "help", "--q", "--k", "--v", "--out", "--lse", "--mask", "--scale",
+    @DictionaryEntries({"attention", "bench", "info", "help", "mechanisms", "masks", "advise", "--allow-nonfinite", "--resume", "--compare", "--time-budget", "--q", "--k", "--v", "--out", "--lse", "--mask", "--scale",
         "--mechanism", "--quiet", "--quick", "--suite", "--filter", "--list", "--progress", "--no-progress", "--json",
         "--no-peak", "--verbose", "--help", "-h", "--version", "-V", "=", "--", "$q", "$k", "$v", "$q16", "$qd", "$bad",
         "$empty", "$st", "$dir", "$missing", "$out", "$lse", "$argfile", "%", "causal", "flash", "reference", "exact"})

@@ -470,7 +470,11 @@ public final class Masks {
                 if (lens[i] <= 0) {
                     throw new IllegalArgumentException(kind + ": the length of document " + i + " (counting from 0) must be positive, got " + lens[i]);
                 }
-                starts[i + 1] = Math.addExact(starts[i], lens[i]);
+                if ((long) starts[i] + lens[i] > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException(kind + ": document lengths must sum to at most " + Integer.MAX_VALUE
+                            + " tokens, got more by document " + i + " (counting from 0)");
+                }
+                starts[i + 1] = starts[i] + lens[i];
             }
             name = namePrefix + Arrays.stream(lens).mapToObj(Integer::toString).collect(Collectors.joining(","));
         }

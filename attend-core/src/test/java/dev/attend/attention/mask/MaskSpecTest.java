@@ -82,6 +82,7 @@ class MaskSpecTest {
             "sliding:99999999999#mask spec 'sliding:99999999999': sliding: W (window: keys per query, itself included) must be at most 2147483647, got 99999999999",
             "document:8,0#mask spec 'document:8,0': document: L (document lengths, summing to the sequence length) must be positive (value 1 of the list, counting from 0), got 0",
             "block-sparse:4,4;10,1#mask spec 'block-sparse:4,4;10,1': block-sparse: ROW (one row of 0/1 digits per query tile, one digit per key tile) must be rows of 0/1 digits of equal length separated by ',', got '1' (row 1; expected rows of 0/1 digits of equal length separated by ',')",
+            "document-causal:3,5,2147483647#mask spec 'document-causal:3,5,2147483647': document-causal: document lengths must sum to at most 2147483647 tokens, got more by document 2 (counting from 0)",
             "padding:3,-1#mask spec 'padding:3,-1': padding: L (valid keys of each batch entry) must be non-negative (value 1 of the list, counting from 0), got -1",
             "block-sparse-random:4,4,x,1#mask spec 'block-sparse-random:4,4,x,1': block-sparse-random: DENSITY (fraction of tiles visible) must be a number in [0, 1], got 'x'",
             "block-sparse-random:4,4,2,1#mask spec 'block-sparse-random:4,4,2,1': block-sparse-random: DENSITY (fraction of tiles visible) must be a number in [0, 1], got '2'",
