@@ -57,9 +57,19 @@ final class JlamaPeer implements PeerRunner {
         return Support.YES;
     }
 
+    /** Jlama's executor takes its thread count once per JVM. */
+    private static int executorThreads;
+
     @Override
     public void load(int threads) {
-        PhysicalCoreExecutor.overrideThreadCount(threads);
+        synchronized (JlamaPeer.class) {
+            if (executorThreads == 0) {
+                PhysicalCoreExecutor.overrideThreadCount(threads);
+                executorThreads = threads;
+            } else if (executorThreads != threads) {
+                throw new IllegalStateException("Jlama's executor already runs " + executorThreads + " threads in this JVM, asked for " + threads);
+            }
+        }
         ops = TensorOperationsProvider.get();
     }
 

@@ -48,6 +48,8 @@ final class LibtorchPeer implements PeerRunner {
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         Engine e = Engine.getEngine("PyTorch");
+        // The properties count once, when the engine starts; a later request in the same JVM sets the intra-op pool.
+        if (ai.djl.pytorch.jni.JniUtils.getNumThreads() != threads) ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
         engineVersion = e.getVersion();
         manager = NDManager.newBaseManager();
     }

@@ -19,12 +19,15 @@ import java.util.Map;
  * ONNX Runtime (CPU execution provider, MLAS kernels) running one attention operator from a one-node model that
  * {@link OnnxModel} writes. Per workload:
  * <ul>
- *   <li><b>full</b> (and bottom-right causal with one query, which is full attention over the cache, i.e. decoding):
- *       {@code com.microsoft.MultiHeadAttention} with q, k, v as {@code [B, L, H*D]} and no mask, bias or past: the
- *       case ORT's CPU kernel sends to its fused flash-attention kernel ({@code MlasFlashAttention}) unless
- *       {@code ORT_DISABLE_FLASH_ATTENTION} is set. The operator has no grouped-query attention, so the
- *       {@code G = Hq / Hkv} query heads of a key/value head become G times as many query positions of that head
- *       (exact for an unmasked problem), which also keeps K and V at Hkv heads.
+ *   <li><b>full</b>, forward pass: {@code com.microsoft.MultiHeadAttention} with q, k, v as {@code [B, L, H*D]} and
+ *       no mask, bias or past: the case ORT's CPU kernel sends to its fused flash-attention kernel
+ *       ({@code MlasFlashAttention}) unless {@code ORT_DISABLE_FLASH_ATTENTION} is set. The operator has no
+ *       grouped-query attention, so the {@code G = Hq / Hkv} query heads of a key/value head become G times as many
+ *       query positions of that head (exact for an unmasked problem), which also keeps K and V at Hkv heads.
+ *   <li><b>decode</b> (bottom-right causal with one query is full attention over the cache): MultiHeadAttention
+ *       the same way, but with k and v in the KV-cache layout {@code [B, Hkv, Lk, D]} (the operator's "past in
+ *       key/value" form). That form takes ORT's unfused path; the flash path would first transpose the whole
+ *       {@code [B, Lk, H*D]} cache on every call, which measured about twice as slow at Lk = 16K.
  *   <li><b>causal</b> at {@code Lq == Lk}: {@code com.microsoft.GroupQueryAttention} as a prompt (no past;
  *       {@code seqlens_k = L - 1}, {@code total_sequence_length = L}), which handles any {@code Hq / Hkv}.
  *   <li><b>causal-br</b> with {@code 1 < Lq < Lk} (a chunk of queries over a cache): GroupQueryAttention with the
@@ -66,7 +69,7 @@ final class OnnxPeer implements PeerRunner {
     @Override
     public Prepared prepare(Workload w, AttentionProblem p, int threads) throws OrtException {
         PeerMask m = PeerMask.of(w);
-        if (m == PeerMask.FULL) return multiHead(p, threads);
+        if (m == PeerMask.FULL) return multiHead(p, threads, w.pass() == Workload.Pass.DECODE);
         return groupQuery(p, threads);
     }
 
@@ -75,13 +78,16 @@ final class OnnxPeer implements PeerRunner {
         o.setIntraOpNumThreads(threads);
         o.setInterOpNumThreads(1);
         o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        // GroupQueryAttention's shape inference disagrees with its present outputs; ORT warns on every run.
+        o.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
         return o;
     }
 
-    /** Full attention: MultiHeadAttention, fused flash path. */
-    private Prepared multiHead(AttentionProblem p, int threads) throws OrtException {
+    /** Full attention: MultiHeadAttention, the fused flash path for a forward pass, k/v as a KV cache for decoding. */
+    private Prepared multiHead(AttentionProblem p, int threads, boolean cacheLayout) throws OrtException {
         int b = p.batch(), hq = p.hq(), hkv = p.hkv(), lq = p.lq(), lk = p.lk(), d = p.headDim(), g = hq / hkv;
-        long[] qShape = {b, (long) g * lq, (long) hkv * d}, kvShape = {b, lk, (long) hkv * d};
+        long[] qShape = {b, (long) g * lq, (long) hkv * d};
+        long[] kvShape = cacheLayout ? new long[] {b, hkv, lk, d} : new long[] {b, lk, (long) hkv * d};
         byte[] model = OnnxModel.node("MultiHeadAttention", MS)
                 .input("query", OnnxModel.FLOAT, qShape)
                 .input("key", OnnxModel.FLOAT, kvShape)
@@ -94,16 +100,19 @@ final class OnnxPeer implements PeerRunner {
         Map<String, OnnxTensor> in = new LinkedHashMap<>();
         try {
             in.put("query", floats(Layouts.toGroupedBsh(p.q().toArray(), b, hkv, g, lq, d), qShape));
-            in.put("key", floats(Layouts.toBsh(p.k().toArray(), b, hkv, lk, d), kvShape));
-            in.put("value", floats(Layouts.toBsh(p.v().toArray(), b, hkv, lk, d), kvShape));
+            float[] k = p.k().toArray(), v = p.v().toArray();
+            in.put("key", floats(cacheLayout ? k : Layouts.toBsh(k, b, hkv, lk, d), kvShape));
+            in.put("value", floats(cacheLayout ? v : Layouts.toBsh(v, b, hkv, lk, d), kvShape));
         } catch (OrtException | RuntimeException e) {
             closeAll(in);
             throw e;
         }
-        boolean flash = System.getenv("ORT_DISABLE_FLASH_ATTENTION") == null
-                || System.getenv("ORT_DISABLE_FLASH_ATTENTION").matches("0|false");
-        String variant = "com.microsoft.MultiHeadAttention, " + (flash ? "fused flash kernel (MlasFlashAttention)" : "unfused (ORT_DISABLE_FLASH_ATTENTION set)")
-                + ", q/k/v [B, L, H*D], no mask" + (g > 1 ? "; the " + g + " query heads of each kv head as " + g + "x query positions" : "");
+        String flashOff = System.getenv("ORT_DISABLE_FLASH_ATTENTION");
+        boolean flash = !cacheLayout && (flashOff == null || flashOff.matches("0|false"));
+        String variant = "com.microsoft.MultiHeadAttention, " + (flash ? "fused flash kernel (MlasFlashAttention), q/k/v [B, L, H*D]"
+                : cacheLayout ? "unfused (QK^T gemm, softmax, gemm), q [B, L, H*D], k/v as a KV cache [B, Hkv, Lk, D]"
+                : "unfused (ORT_DISABLE_FLASH_ATTENTION set), q/k/v [B, L, H*D]")
+                + ", no mask" + (g > 1 ? "; the " + g + " query heads of each kv head as " + g + "x query positions" : "");
         return new Session(model, options(threads), in, variant, y -> Layouts.fromGroupedBsh(y, b, hkv, g, lq, d));
     }
 

@@ -54,23 +54,28 @@ public final class PeerMain {
             System.err.println("usage: PeerMain REQUEST.json RESPONSE.json");
             System.exit(2);
         }
+        int code = runFiles(Path.of(args[0]), Path.of(args[1]));
+        // Native runtimes may keep non-daemon threads alive.
+        System.exit(code);
+    }
+
+    /** Reads the request, runs it and writes the response (atomically); 0 when the response was written, else 1. */
+    static int runFiles(Path request, Path response) {
         Response r;
         try {
-            r = run(PeerRequest.parse(Files.readString(Path.of(args[0]), StandardCharsets.UTF_8)));
+            r = run(PeerRequest.parse(Files.readString(request, StandardCharsets.UTF_8)));
         } catch (Throwable t) {
-            r = Response.error(peerNameOf(args[0]), oneLine(t), 0);
+            r = Response.error(peerNameOf(request), oneLine(t), 0);
         }
         try {
-            Path out = Path.of(args[1]);
-            Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+            Path tmp = response.resolveSibling(response.getFileName() + ".tmp");
             Files.writeString(tmp, r.toJson() + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, response, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return 0;
         } catch (Throwable t) {
-            System.err.println("PeerMain: cannot write " + args[1] + ": " + oneLine(t));
-            System.exit(1);
+            System.err.println("PeerMain: cannot write " + response + ": " + oneLine(t));
+            return 1;
         }
-        // Native runtimes may keep non-daemon threads alive.
-        System.exit(0);
     }
 
     /** The peers, by request name. */
@@ -193,9 +198,9 @@ public final class PeerMain {
         return msg.length() > 600 ? msg.substring(0, 600) + "..." : msg;
     }
 
-    private static String peerNameOf(String requestPath) {
+    private static String peerNameOf(Path request) {
         try {
-            if (MiniJson.parse(Files.readString(Path.of(requestPath))) instanceof java.util.Map<?, ?> m
+            if (MiniJson.parse(Files.readString(request)) instanceof java.util.Map<?, ?> m
                     && m.get("peer") instanceof String s) return s;
         } catch (IOException | RuntimeException ignored) {
             // the response says what went wrong with the request
