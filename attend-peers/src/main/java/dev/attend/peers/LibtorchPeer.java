@@ -74,7 +74,7 @@ final class LibtorchPeer implements PeerRunner {
                 mask = track(inputs, manager.create(add, new Shape(rows, lk)));
             }
             String variant = "libtorch " + engineVersion + " via DJL: bmm(q, k^T) [B*Hkv, " + (g > 1 ? g + "*Lq" : "Lq") + ", D] x [B*Hkv, D, Lk], scale"
-                    + (mask != null ? ", + precomputed -inf " + m.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + " mask [" + (g > 1 ? g + "*Lq" : "Lq") + ", Lk]" : "")
+                    + (mask != null ? ", + precomputed -inf mask of " + w.maskSpec() + " [" + (g > 1 ? g + "*Lq" : "Lq") + ", Lk]" : "")
                     + ", softmax, bmm with v; full score matrix" + (g > 1 ? "; GQA as " + g + "x query rows per kv head, k/v not repeated" : "");
             return new Call(q, k, v, mask, p.scale(), inputs, variant);
         } catch (RuntimeException e) {

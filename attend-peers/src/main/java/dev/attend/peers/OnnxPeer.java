@@ -33,8 +33,11 @@ import java.util.Map;
  *   <li><b>causal-br</b> with {@code 1 < Lq < Lk} (a chunk of queries over a cache): GroupQueryAttention with the
  *       first {@code Lk - Lq} keys as {@code past_key/past_value} ({@code [B, Hkv, Lk-Lq, D]}) and the last Lq as new
  *       keys; the operator concatenates them into {@code present_key/present_value} on every call. B must be 1.
+ *   <li><b>causal</b> (top-left) with {@code Lq != Lk}: the standard opset-23 {@code Attention} operator with
+ *       {@code is_causal = 1} and q, k, v as {@code [B, H, L, D]}, whose mask without a past is top-left (query i sees
+ *       keys up to i); it takes grouped-query attention directly. (At {@code Lq == Lk} it measured as fast as
+ *       GroupQueryAttention: both compute the whole score matrix.)
  * </ul>
- * Top-left causal with {@code Lq != Lk} is unsupported: both causal operators align the mask bottom-right.
  */
 final class OnnxPeer implements PeerRunner {
     private static final String MS = "com.microsoft";
@@ -52,9 +55,6 @@ final class OnnxPeer implements PeerRunner {
         if (!s.supported()) return s;
         PeerMask m = PeerMask.of(w);
         Workload.Shape sh = w.shape();
-        if (m == PeerMask.CAUSAL) {
-            return Support.no("mask causal (top-left) with Lq != Lk: ONNX Runtime's causal operators align bottom-right; use causal-br");
-        }
         if (m == PeerMask.CAUSAL_BR && sh.qLen() < sh.kLen() && sh.batch() != 1) {
             return Support.no("causal-br with 1 < Lq < Lk needs B = 1 (GroupQueryAttention with a past and several new tokens), got B = " + sh.batch());
         }
@@ -70,6 +70,7 @@ final class OnnxPeer implements PeerRunner {
     public Prepared prepare(Workload w, AttentionProblem p, int threads) throws OrtException {
         PeerMask m = PeerMask.of(w);
         if (m == PeerMask.FULL) return multiHead(p, threads, w.pass() == Workload.Pass.DECODE);
+        if (m == PeerMask.CAUSAL) return standardAttention(p, threads);
         return groupQuery(p, threads);
     }
 
@@ -157,6 +158,31 @@ final class OnnxPeer implements PeerRunner {
                 + (past > 0 ? "; first " + past + " keys as past_key/past_value [B, Hkv, S, D], concatenated into present_key/present_value each call"
                         : ", prompt (no past)");
         return new Session(model.encode(), options(threads), in, variant, y -> Layouts.fromBsh(y, b, hq, lq, d));
+    }
+
+    /** Top-left causal: the opset-23 Attention operator on [B, H, L, D] tensors. */
+    private Prepared standardAttention(AttentionProblem p, int threads) throws OrtException {
+        long[] qShape = p.q().shape(), kvShape = p.k().shape();
+        byte[] model = OnnxModel.node("Attention", "")
+                .input("Q", OnnxModel.FLOAT, qShape)
+                .input("K", OnnxModel.FLOAT, kvShape)
+                .input("V", OnnxModel.FLOAT, kvShape)
+                .output("Y", OnnxModel.FLOAT)
+                .attribute("is_causal", 1)
+                .attribute("scale", p.scale())
+                .opset("", 23).irVersion(11)
+                .encode();
+        Map<String, OnnxTensor> in = new LinkedHashMap<>();
+        try {
+            in.put("Q", floats(p.q().toArray(), qShape));
+            in.put("K", floats(p.k().toArray(), kvShape));
+            in.put("V", floats(p.v().toArray(), kvShape));
+        } catch (OrtException | RuntimeException e) {
+            closeAll(in);
+            throw e;
+        }
+        return new Session(model, options(threads), in, "ONNX Attention (opset 23), is_causal=1 (top-left without a past), q/k/v [B, H, L, D]",
+                y -> y);
     }
 
     private OnnxTensor floats(float[] data, long[] shape) throws OrtException {

@@ -23,9 +23,15 @@ class OnnxPeerTest extends PeerContract {
     }
 
     @Test
-    void topLeftCausalWithDifferentLengthsIsUnsupported() {
-        PeerMain.Response r = PeerMain.run(request("forward", "causal", 2, 2, 32, 64, 32));
-        assertEquals("unsupported", r.status(), r::toJson);
-        assertTrue(r.message().contains("bottom-right"), r::toJson);
+    void topLeftCausalWithDifferentLengthsRunsTheStandardAttentionOperator() {
+        assertTrue(ok(request("forward", "causal", 4, 2, 32, 64, 32)).variant().startsWith("ONNX Attention (opset 23)"));
+        assertTrue(ok(request("forward", "causal", 4, 2, 64, 32, 32)).variant().startsWith("ONNX Attention (opset 23)"));
+    }
+
+    @Test
+    void aQueryChunkOverACacheNeedsBatchOne() {
+        PeerMain.Response resp = PeerMain.run(request("decode", "causal-br", 2, 2, 2, 8, 64, 32));
+        assertEquals("unsupported", resp.status(), resp::toJson);
+        assertTrue(resp.message().contains("B = 1"), resp::toJson);
     }
 }

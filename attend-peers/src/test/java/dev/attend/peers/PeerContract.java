@@ -20,8 +20,12 @@ abstract class PeerContract {
 
     /** A request with the smallest timing budget: no warm-up, one timed run. */
     PeerRequest request(String pass, String mask, int hq, int hkv, int lq, int lk, int d) {
+        return request(pass, mask, 1, hq, hkv, lq, lk, d);
+    }
+
+    PeerRequest request(String pass, String mask, int b, int hq, int hkv, int lq, int lk, int d) {
         return new PeerRequest(peer(), new Workload("flash", Workload.Pass.valueOf(pass.toUpperCase(java.util.Locale.ROOT)),
-                new Workload.Shape(1, hq, hkv, lq, lk, d), Workload.MaskAt.fixed(mask)), 2, 0, 0, 1, 2, 0);
+                new Workload.Shape(b, hq, hkv, lq, lk, d), Workload.MaskAt.fixed(mask)), 2, 0, 0, 1, 2, 0);
     }
 
     PeerMain.Response ok(PeerRequest r) {
@@ -51,6 +55,13 @@ abstract class PeerContract {
     @Test
     void groupedQueryFullValidates() {
         ok(request("forward", "full", 4, 2, 48, 80, 32));
+    }
+
+    @Test
+    void batchesValidate() {
+        ok(request("forward", "causal", 2, 4, 2, 64, 64, 32));
+        ok(request("forward", "full", 2, 2, 2, 32, 48, 32));
+        ok(request("decode", "causal-br", 2, 4, 1, 1, 100, 32));
     }
 
     @Test
