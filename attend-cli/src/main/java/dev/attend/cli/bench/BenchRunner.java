@@ -10,7 +10,9 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -98,6 +100,7 @@ public final class BenchRunner {
         long lastSample = System.nanoTime();
         List<BenchResult> results = new ArrayList<>();
         List<Integer> unstable = new ArrayList<>();
+        Map<String, double[]> lastCall = new HashMap<>();  // series -> {length, seconds per call} of its longest timed case
         int skippedForTime = 0;
         for (int i = 0; i < cases.size(); i++) {
             BenchCase c = cases.get(i);
@@ -107,7 +110,9 @@ public final class BenchRunner {
                 continue;
             }
             listener.started(i, cases.size(), c);
-            BenchResult r = measure(c, median(samples), false);
+            String predicted = predictedOverBudget(c, lastCall);
+            BenchResult r = predicted != null ? base(c, BenchResult.Status.ERROR, predicted) : measure(c, median(samples), false);
+            if (r.timing() != null) lastCall.put(series(c), new double[] {c.dims().kLen(), r.timing().medianMs() / 1e3});
             results.add(r);
             if (r.timing() != null && r.timing().unstable()) unstable.add(results.size() - 1);
             listener.finished(i, cases.size(), rate(r, median(samples)), rated(results, median(samples)), median(samples), List.copyOf(samples));
@@ -137,6 +142,28 @@ public final class BenchRunner {
         if (unstablePeak[0]) warnings.add("unstable peak: a sample measured all threads below one thread, even when taken again");
         if (skippedForTime > 0) warnings.add("time budget reached: " + skippedForTime + " cases were not run");
         return new Run(rated, peak, List.copyOf(samples), unstablePeak[0], warnings);
+    }
+
+    /** The cases that differ only in length form a series: the same mechanism, mask kind, pass and heads. */
+    private static String series(BenchCase c) {
+        var d = c.dims();
+        String kind = c.mask().contains(":") ? c.mask().substring(0, c.mask().indexOf(':')) : c.mask();
+        return c.suite() + "|" + c.mechanism() + "|" + kind + "|" + c.pass() + "|" + d.batch() + "|" + d.qHeads() + "|" + d.kvHeads() + "|" + d.headDim()
+                + "|" + (d.qLen() == d.kLen());
+    }
+
+    /**
+     * A case whose call the series' longest timed case predicts to exceed {@link Settings#maxCallSeconds} (at the
+     * quadratic cost of exact attention, the worst case) is not started: a 64K call that takes minutes would spend
+     * the run's time to end as an error anyway.
+     */
+    private String predictedOverBudget(BenchCase c, Map<String, double[]> lastCall) {
+        double[] last = lastCall.get(series(c));
+        if (last == null || c.dims().kLen() <= last[0]) return null;
+        double ratio = c.dims().kLen() / last[0], predicted = last[1] * ratio * ratio;
+        if (predicted <= settings.maxCallSeconds()) return null;
+        return String.format("over its time budget: one call predicted to take %.0f s (%.1f s at Lk=%d, cost up to quadratic in the length), the limit is %.0f s",
+                predicted, last[1], (long) last[0], settings.maxCallSeconds());
     }
 
     /** One case, start to end; never throws. */

@@ -136,7 +136,8 @@ final class PeerCases {
                 ObjectMapper json = new ObjectMapper();
                 json.writeValue(req.toFile(), request);
                 String java = ProcessHandle.current().info().command().orElse("java");
-                Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-cp",
+                Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC",
+                        "--enable-native-access=ALL-UNNAMED", "-cp",
                         Files.readString(cp, StandardCharsets.UTF_8).strip(), "dev.attend.peers.PeerMain", req.toString(), resp.toString())
                         .redirectErrorStream(true).redirectOutput(dir.resolve("peer.log").toFile()).start();
                 if (!p.waitFor((long) (s.maxCallSeconds() * 10 + 120), TimeUnit.SECONDS)) {
