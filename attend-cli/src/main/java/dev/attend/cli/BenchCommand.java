@@ -4,6 +4,7 @@ import dev.attend.cli.bench.BenchCase;
 import dev.attend.cli.bench.BenchResult;
 import dev.attend.cli.bench.BenchRunner;
 import dev.attend.cli.bench.BenchSuite;
+import dev.attend.cli.bench.KernelCases;
 import dev.attend.cli.bench.report.BenchRun;
 import dev.attend.cli.bench.report.Compare;
 import dev.attend.cli.bench.report.ReportReader;
@@ -134,6 +135,10 @@ final class BenchCommand implements Callable<Integer> {
                     write(dir, command, peak, samples, merge(kept, soFar), List.of(), false);
                 }
             };
+            if (settings == null && cases.stream().anyMatch(c -> "attend".equals(c.source()))) {
+                if (pb != null) pb.setExtraMessage("warming up the JIT");
+                KernelCases.warmJit(quick ? 2 : 5);
+            }
             BenchRunner.Run run = new BenchRunner(s, listener).run(cases, probe != null ? probe : quick ? MachinePeak::quick : MachinePeak::measure,
                     done, deadline);
             List<BenchResult> all = merge(kept, run.results());

@@ -11,6 +11,9 @@ import dev.attend.attention.decode.KvCache;
 import dev.attend.attention.mask.Mask;
 import dev.attend.tensor.Tensor;
 
+import dev.attend.tensor.DType;
+
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -54,6 +57,27 @@ public final class KernelCases {
                 return () -> m.backward(p, fwd, dOut);
             }
         };
+    }
+
+    /**
+     * Runs the exact kernels on small problems for {@code seconds}: until C2 has compiled the Vector API code, it
+     * boxes vectors (slow, and hundreds of MB of garbage per call), which would land on whichever case is measured
+     * first.
+     */
+    public static void warmJit(double seconds) {
+        Workload.Shape s = Workload.Shape.self(1, 8, 8, 512, 128);
+        List<Supplier<?>> bodies = new java.util.ArrayList<>();
+        for (String m : new String[] {"causal", "full"}) {
+            for (Workload.Pass p : new Workload.Pass[] {Workload.Pass.FORWARD, Workload.Pass.BACKWARD}) {
+                bodies.add(of("warm-up", new Workload("flash", p, s, Workload.MaskAt.fixed(m)), null).setup());
+            }
+        }
+        for (DType f : new DType[] {DType.F32, DType.BF16, DType.Q8_0}) {
+            bodies.add(of("warm-up", new Workload(dev.attend.attention.decode.DecodeAttention.nameOf(f), Workload.Pass.DECODE,
+                    new Workload.Shape(1, 32, 8, 1, 4096, 128), Workload.MaskAt.fixed("causal-br")), null).setup());
+        }
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        while (System.nanoTime() < end) for (Supplier<?> b : bodies) b.get();
     }
 
     /** The workload's problem with inputs that cost no memory, for asking a descriptor whether it supports it. */
