@@ -136,7 +136,9 @@ public final class KernelCases {
         public long memoryBytes() {
             Workload.Shape d = w.shape();
             long io = 4L * (2 * d.qSize() + 2 * d.kvSize());
-            return w.pass() == Workload.Pass.BACKWARD ? 2 * io : w.pass() == Workload.Pass.DECODE ? (long) bytes + io : io;
+            // Decode holds the cache in its format (filled through 4096-token slices) and the queries and outputs.
+            long staging = 4L * 2 * d.batch() * d.kvHeads() * Math.min(4096, d.kLen()) * d.headDim();
+            return w.pass() == Workload.Pass.BACKWARD ? 2 * io : w.pass() == Workload.Pass.DECODE ? (long) bytes + 8L * d.qSize() + staging : io;
         }
 
         @Override
