@@ -83,7 +83,6 @@ final class ReportCharts {
         title = titled(title, rs);
         boolean log = spansDecades(rs.stream().map(BenchResult::gflops).toList());
         List<Line> series = lines(rs, labels, r -> r.gflops());
-        if (series.isEmpty()) return new Omitted("pass:" + pass, title, "no " + pass + " series has two or more lengths; the tables have every case.");
         XYChart c = lengthChart(title, pass.equals("decode") ? "KV length (keys, log2 scale)" : "sequence length L (keys, log2 scale)",
                 "useful GFLOP/s" + (log ? " (log scale)" : ""), log, series.size() + 1);
         addLines(c, series, labels);
@@ -106,7 +105,6 @@ final class ReportCharts {
         java.util.function.Function<BenchResult, Double> up = r -> flash.get(Workload.of(r)).timing().medianMs() / r.timing().medianMs();
         boolean log = spansDecades(rs.stream().map(up).toList());
         List<Line> series = lines(rs, labels, up);
-        if (series.isEmpty()) return new Omitted("pass:" + pass, title, "no " + pass + " series beside flash has two or more lengths; the tables have every case.");
         XYChart c = lengthChart(title, "sequence length L (keys, log2 scale)", "speed-up over flash (flash time / time" + (log ? ", log scale)" : ")"), log,
                 series.size() + 1);
         addLines(c, series, labels);
@@ -121,7 +119,6 @@ final class ReportCharts {
         if (rs.isEmpty()) return new Omitted(group, title, "no decode case has a GB/s figure.");
         title = titled(title, rs);
         List<Line> series = lines(rs, labels, r -> r.gbps());
-        if (series.isEmpty()) return new Omitted(group, title, "no decode series has two or more KV lengths; the tables have every case.");
         XYChart c = lengthChart(title, "KV length (keys, log2 scale)", "GB/s of KV cache read", false, series.size() + 1);
         addLines(c, series, labels);
         Double read = Peaks.of(run).read();
@@ -154,8 +151,10 @@ final class ReportCharts {
         // Legend order: by mechanism (in run order), then by mask, so one colour's lines sit together.
         List<String> specs = Workloads.distinct(rs.stream().map(BenchResult::mechanism).toList());
         List<String> masks = List.copyOf(byMask.keySet());
-        // A line needs two lengths: single points (the support matrix's one-length cells) are in the tables.
-        return out.values().stream().filter(l -> l.points().size() >= 2)
+        // Where some series spans lengths, single points (the support matrix's one-length cells) would only
+        // crowd the legend: they are in the tables. A chart of single points alone keeps them.
+        boolean anyLine = out.values().stream().anyMatch(l -> l.points().size() >= 2);
+        return out.values().stream().filter(l -> !anyLine || l.points().size() >= 2)
                 .sorted(java.util.Comparator.comparingInt((Line l) -> specs.indexOf(l.spec()))
                 .thenComparingInt(l -> masks.indexOf(l.mask()))).toList();
     }
