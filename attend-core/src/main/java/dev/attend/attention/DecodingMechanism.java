@@ -1,5 +1,6 @@
 package dev.attend.attention;
 
+import dev.attend.attention.decode.CacheSelection;
 import dev.attend.attention.decode.KvCache;
 import dev.attend.tensor.Tensor;
 
@@ -20,4 +21,13 @@ public interface DecodingMechanism {
 
     /** {@link #attend(Tensor, KvCache)} with an explicit scale. */
     AttentionResult attend(Tensor q, KvCache cache, float scale);
+
+    /**
+     * Attention over the tokens {@code keys} selects (a window, sinks and a window, or explicit lists per (batch, kv
+     * head)), each sequence at its own length; cost follows the tokens read.
+     */
+    AttentionResult attend(Tensor q, KvCache cache, CacheSelection keys);
+
+    /** {@link #attend(Tensor, KvCache, CacheSelection)} with an explicit scale. */
+    AttentionResult attend(Tensor q, KvCache cache, float scale, CacheSelection keys);
 }

@@ -29,49 +29,65 @@ import static dev.attend.simd.Gemm.LANES;
 final class Decode {
     static final int CHUNK = 2048;   // keys per work item, a multiple of TILE
     private static final int TILE = KvCache.TILE;
+    private static final int CHUNK_TILES = CHUNK / TILE;
 
     private Decode() {}
 
-    /** Inputs were checked by {@link DecodeAttention}. */
-    static AttentionResult run(Tensor q, KvCache cache, float scale, boolean causal) {
-        int b = cache.batch(), hkv = cache.kvHeads(), d = cache.headDim(), n = cache.length();
+    /** Inputs were checked by {@link DecodeAttention}: every sequence holds at least Lq tokens. */
+    static AttentionResult run(Tensor q, KvCache cache, float scale, boolean causal, CacheSelection selection) {
+        int b = cache.batch(), hkv = cache.kvHeads(), d = cache.headDim(), slots = b * hkv;
         int lq = (int) q.dim(2), hq = (int) q.dim(1), group = hq / hkv, rows = group * lq;
-        int chunks = (n + CHUNK - 1) / CHUNK, items = b * hkv * chunks;
+        // Per (batch, kv head): the tiles its step reads, each with its selected lanes; chunks of them are the work items.
+        int[][] tiles = new int[slots][], lanes = new int[slots][];
+        int[] firstItem = new int[slots + 1];
+        long tilesRead = 0;
+        for (int bh = 0; bh < slots; bh++) {
+            int n = cache.length(bh / hkv), most = (n + TILE - 1) / TILE;
+            int[] t = new int[most], m = new int[most];
+            int count = selection.tiles(bh, n, t, m);
+            tiles[bh] = Arrays.copyOf(t, count);
+            lanes[bh] = Arrays.copyOf(m, count);
+            firstItem[bh + 1] = firstItem[bh] + (count + CHUNK_TILES - 1) / CHUNK_TILES;
+            tilesRead += count;
+        }
+        int items = firstItem[slots];
         KvStorage storage = cache.storage();
         DecodeKernel kernel = storage.kernel();
         float[][] partOut = new float[items][];
         float[][] partLse = new float[items][];
         AtomicInteger next = new AtomicInteger();
         Parallel.run(items, (w, workers) -> {
-            Chunk c = new Chunk(storage, kernel, rows, scale);
-            int loaded = -1;
+            Chunk c = new Chunk(cache, kernel, rows, scale);
+            int loaded = -1, bh = 0;
             for (int i; (i = next.getAndIncrement()) < items; ) {
-                int bh = i / chunks, ch = i % chunks;
-                if (bh != loaded) c.load(q, bh / hkv, bh % hkv, hq, group, lq);  // items come in (b, kv head) order
+                while (firstItem[bh + 1] <= i) bh++;  // a worker's items only move forward, in (b, kv head) order
+                if (bh != loaded) c.load(q, bh / hkv, bh % hkv, hq, group, lq);
                 loaded = bh;
+                int n = cache.length(bh / hkv), t0 = (i - firstItem[bh]) * CHUNK_TILES;
                 partOut[i] = new float[c.paddedRows * Gemm.pad(d)];
                 partLse[i] = new float[rows];
-                c.run(bh, ch * CHUNK, Math.min(n, (ch + 1) * CHUNK), causal ? n - lq : n - 1, lq, partOut[i], partLse[i]);
+                c.run(bh, tiles[bh], lanes[bh], t0, Math.min(tiles[bh].length, t0 + CHUNK_TILES), causal ? n - lq : n - 1, lq,
+                        partOut[i], partLse[i]);
             }
         });
         Tensor out = Tensor.zeros(b, hq, lq, d), lse = Tensor.zeros(b, hq, lq);
         int dp = Gemm.pad(d);
-        for (int bh = 0; bh < b * hkv; bh++) {
-            float[] acc = partOut[bh * chunks], accLse = partLse[bh * chunks];
-            for (int ch = 1; ch < chunks; ch++) {
+        for (int bh = 0; bh < slots; bh++) {
+            float[] acc = partOut[firstItem[bh]], accLse = partLse[firstItem[bh]];
+            for (int item = firstItem[bh] + 1; item < firstItem[bh + 1]; item++) {
                 for (int r = 0; r < rows; r++) {
-                    accLse[r] = LseMerge.mergeInto(acc, r * dp, accLse[r], partOut[bh * chunks + ch], r * dp,
-                            partLse[bh * chunks + ch][r], d);
+                    accLse[r] = LseMerge.mergeInto(acc, r * dp, accLse[r], partOut[item], r * dp, partLse[item][r], d);
                 }
             }
-            int bb = bh / hkv, hk = bh % hkv;
+            int bb = bh / hkv, hk = bh % hkv, n = cache.length(bb);
+            int firstSelected = tiles[bh][0] * TILE + Integer.numberOfTrailingZeros(lanes[bh][0]);
             for (int r = 0; r < rows; r++) {
-                int h = hk * group + r / lq, i = r % lq;
-                // Every decode row sees at least one key, so no weight at all (LSE -inf or NaN) is either a NaN or
-                // infinity among its inputs, or scores beyond float32 from finite ones: refused, not returned.
-                if (!(accLse[r] > Float.NEGATIVE_INFINITY) || accLse[r] == Float.POSITIVE_INFINITY) {
-                    int last = causal ? n - lq + i : n - 1;
-                    if (finiteInputs(q, storage, bb, h, i, bh, last, d)) {
+                int h = hk * group + r / lq, i = r % lq, last = causal ? n - lq + i : n - 1;
+                // A row that sees a selected token has weight, so no weight at all (LSE -inf or NaN) is either a NaN or
+                // infinity among its inputs, or scores beyond float32 from finite ones: refused, not returned. A row
+                // before every selected token sees nothing: output 0, LSE -inf.
+                if (firstSelected <= last && (!(accLse[r] > Float.NEGATIVE_INFINITY) || accLse[r] == Float.POSITIVE_INFINITY)) {
+                    if (finiteInputs(q, storage, bb, h, i, bh, tiles[bh], lanes[bh], last, d)) {
                         throw new IllegalArgumentException("q, cache: the scores of query row (b=" + bb + ", h=" + h + ", q=" + i
                                 + ") overflow float32 (|scale * q.k| > 3.4e38) although the inputs are finite; scale q or k down");
                     }
@@ -81,19 +97,23 @@ final class Decode {
                 lse.set(accLse[r], bb, h, i);
             }
         }
-        long scores = (long) b * hq * lq * n;  // every key is scored; masked ones are set to -inf after
+        long keys = tilesRead * TILE, scores = keys * group * lq;  // whole tiles are scored; unselected lanes are set to -inf after
         return new AttentionResult(out, lse, new AttentionResult.Stats(items, 0, scores, Cost.attentionFlops(scores, d),
-                cache.bytesRead()));
+                Cost.kvCacheBytes(cache.format(), 1, 1, keys, d)));
     }
 
-    /** Whether query row (b, h, i) and the stored keys 0..last of slot bh are all finite. Rare path. */
-    private static boolean finiteInputs(Tensor q, KvStorage storage, int b, int h, int i, int bh, int last, int d) {
+    /** Whether query row (b, h, i) and the selected keys 0..last of slot bh are all finite. Rare path. */
+    private static boolean finiteInputs(Tensor q, KvStorage storage, int b, int h, int i, int bh, int[] tiles, int[] lanes, int last, int d) {
         float[] row = new float[d];
         q.readRow(((long) b * q.dim(1) + h) * q.dim(2) + i, row, 0);
         if (!VMath.allFinite(row, 0, d)) return false;
-        for (int t = 0; t <= last; t++) {
-            storage.read(bh, t, true, row);
-            if (!VMath.allFinite(row, 0, d)) return false;
+        for (int t = 0; t < tiles.length; t++) {
+            for (int j = 0; j < TILE; j++) {
+                int pos = tiles[t] * TILE + j;
+                if ((lanes[t] >>> j & 1) == 0 || pos > last) continue;
+                storage.read(bh, pos, true, row);
+                if (!VMath.allFinite(row, 0, d)) return false;
+            }
         }
         return true;
     }
@@ -103,14 +123,16 @@ final class Decode {
      * the scores of one chunk, which the format's kernel fills and then weighs the values with.
      */
     private static final class Chunk {
+        final KvCache cache;
         final KvStorage storage;
         final DecodeKernel kernel;
         final int rows, paddedRows, d, dp;
         final float scale;
         final float[] q, s, norm, value;
 
-        Chunk(KvStorage storage, DecodeKernel kernel, int rows, float scale) {
-            this.storage = storage;
+        Chunk(KvCache cache, DecodeKernel kernel, int rows, float scale) {
+            this.cache = cache;
+            this.storage = cache.storage();
             this.kernel = kernel;
             this.rows = rows;
             this.paddedRows = (rows + 3) / 4 * 4;
@@ -133,22 +155,31 @@ final class Decode {
             }
         }
 
-        /** Keys {@code [k0, k1)}; query row r (position {@code first + r % lq}) sees keys up to its position. */
-        void run(int bh, int k0, int k1, int first, int lq, float[] o, float[] lse) {
-            int nk = k1 - k0, tiles = (nk + TILE - 1) / TILE, cols = tiles * TILE, tile0 = k0 / TILE;
-            kernel.scores(bh, tile0, tiles, q, paddedRows, s);
-            int fewest = nk;
+        /**
+         * Tiles {@code tiles[t0 .. t1)} of slot bh (ascending, with their selected lanes); query row r (position
+         * {@code first + r % lq}) sees the selected tokens up to its position.
+         */
+        void run(int bh, int[] tiles, int[] lanes, int t0, int t1, int first, int lq, float[] o, float[] lse) {
+            int cols = (t1 - t0) * TILE, full = (1 << TILE) - 1;
+            forEachRun(tiles, t0, t1, (tile0, count, col0) -> kernel.scores(bh, tile0, count, q, paddedRows, s, col0));
+            boolean maskedFinite = true;
             for (int r = 0; r < rows; r++) {
-                int visible = Math.max(0, Math.min(nk, first + r % lq - k0 + 1));  // keys past the row's position are masked
-                fewest = Math.min(fewest, visible);
-                Arrays.fill(s, r * CHUNK + visible, r * CHUNK + cols, Float.NEGATIVE_INFINITY);
+                int last = first + r % lq;  // the row's position: later tokens are masked
+                for (int t = t0; t < t1; t++) {
+                    int visible = lanes[t] & seenUpTo(tiles[t], last);
+                    if (visible == full) continue;
+                    int col = r * CHUNK + (t - t0) * TILE;
+                    for (int j = 0; j < TILE; j++) if ((visible >>> j & 1) == 0) s[col + j] = Float.NEGATIVE_INFINITY;
+                    // A masked token's value meets a zero weight in the product: fine unless it is NaN or infinite.
+                    if (maskedFinite && r < lq) maskedFinite = !maskedValueNonFinite(bh, tiles[t], visible);
+                }
                 lse[r] = softmaxRow(r * CHUNK, cols);
             }
             Arrays.fill(o, 0f);
-            if (maskedValuesFinite(bh, k0 + fewest, k1)) {
-                kernel.values(bh, tile0, tiles, s, paddedRows, o);
+            if (maskedFinite) {
+                forEachRun(tiles, t0, t1, (tile0, count, col0) -> kernel.values(bh, tile0, count, s, col0, paddedRows, o));
             } else {
-                visibleValuesOnly(bh, k0, nk, o);
+                visibleValuesOnly(bh, tiles, t0, t1, o);
             }
             for (int r = 0; r < rows; r++) {
                 FloatVector inv = FloatVector.broadcast(F, norm[r]);
@@ -156,23 +187,48 @@ final class Decode {
             }
         }
 
-        /** Whether the values of the masked tokens {@code [from, to)} (at most Lq - 1 of them) are finite. */
-        private boolean maskedValuesFinite(int bh, int from, int to) {
-            for (int t = from; t < to; t++) {
-                storage.read(bh, t, false, value);
-                if (!VMath.allFinite(value, 0, d)) return false;
+        /** The lanes of {@code tile} at positions up to {@code last}. */
+        private static int seenUpTo(int tile, int last) {
+            int n = last - tile * TILE + 1;
+            return n >= TILE ? (1 << TILE) - 1 : n <= 0 ? 0 : (1 << n) - 1;
+        }
+
+        private interface TileRun {
+            void at(int tile0, int count, int col0);
+        }
+
+        /** Calls {@code run} once per maximal run of consecutive tiles in {@code tiles[t0 .. t1)}, with its column in the chunk. */
+        private static void forEachRun(int[] tiles, int t0, int t1, TileRun run) {
+            for (int t = t0; t < t1; ) {
+                int end = t + 1;
+                while (end < t1 && tiles[end] == tiles[end - 1] + 1) end++;
+                run.at(tiles[t], end - t, (t - t0) * TILE);
+                t = end;
             }
-            return true;
+        }
+
+        /** Whether a lane of {@code tile} outside {@code visible} holds a non-finite value. */
+        private boolean maskedValueNonFinite(int bh, int tile, int visible) {
+            if (!cache.nonFiniteValueIn(bh, tile * TILE, (tile + 1) * TILE)) return false;
+            for (int j = 0; j < TILE; j++) {
+                if ((visible >>> j & 1) == 0 && cache.nonFiniteValueIn(bh, tile * TILE + j, tile * TILE + j + 1)) return true;
+            }
+            return false;
         }
 
         /** The weighted values of the chunk skipping zero weights (a masked token's value may be NaN, and 0 * NaN is NaN). */
-        private void visibleValuesOnly(int bh, int k0, int nk, float[] o) {
-            for (int j = 0; j < nk; j++) {
-                storage.read(bh, k0 + j, false, value);
-                for (int r = 0; r < rows; r++) {
-                    float w = s[r * CHUNK + j];
-                    if (w == 0f) continue;
-                    for (int x = 0; x < d; x++) o[r * dp + x] += w * value[x];
+        private void visibleValuesOnly(int bh, int[] tiles, int t0, int t1, float[] o) {
+            int n = cache.length(bh / cache.kvHeads());
+            for (int t = t0; t < t1; t++) {
+                for (int j = 0; j < TILE; j++) {
+                    int pos = tiles[t] * TILE + j, col = (t - t0) * TILE + j;
+                    if (pos >= n) break;
+                    storage.read(bh, pos, false, value);
+                    for (int r = 0; r < rows; r++) {
+                        float w = s[r * CHUNK + col];
+                        if (w == 0f) continue;
+                        for (int x = 0; x < d; x++) o[r * dp + x] += w * value[x];
+                    }
                 }
             }
         }

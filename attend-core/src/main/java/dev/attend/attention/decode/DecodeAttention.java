@@ -93,7 +93,7 @@ public final class DecodeAttention extends AttentionMechanism implements Decodin
     protected AttentionResult compute(AttentionProblem p) {
         KvCache cache = newCache(p.batch(), p.hkv(), p.headDim(), p.lk());
         cache.append(p.k(), p.v());
-        return Decode.run(p.q(), cache, p.scale(), p.mask().kind().orElse("").equals("causal-br"));
+        return Decode.run(p.q(), cache, p.scale(), p.mask().kind().orElse("").equals("causal-br"), CacheSelection.all());
     }
 
     @Override
@@ -115,21 +115,44 @@ public final class DecodeAttention extends AttentionMechanism implements Decodin
     /** Attention of {@code q [B, Hq, Lq, D]}, the last Lq positions (bottom-right causal), over the cache. */
     @Override
     public AttentionResult attend(Tensor q, KvCache cache, float scale) {
+        return attend(q, cache, scale, CacheSelection.all());
+    }
+
+    @Override
+    public AttentionResult attend(Tensor q, KvCache cache, CacheSelection keys) {
+        if (cache == null) throw new IllegalArgumentException("cache: expected a KvCache, got null");
+        return attend(q, cache, (float) (1.0 / Math.sqrt(cache.headDim())), keys);
+    }
+
+    /**
+     * Attention of {@code q [B, Hq, Lq, D]} over the selected tokens of the cache: the queries of sequence b are its
+     * last Lq positions ({@code length(b) - Lq + i}, bottom-right causal), each sequence at its own length.
+     */
+    @Override
+    public AttentionResult attend(Tensor q, KvCache cache, float scale, CacheSelection keys) {
         if (cache == null) throw new IllegalArgumentException("cache: expected a KvCache, got null");
         if (q == null) throw new IllegalArgumentException("q: expected a tensor [B, Hq, Lq, D], got null");
+        if (keys == null) throw new IllegalArgumentException("keys: expected a CacheSelection (CacheSelection.all() for every token), got null");
         if (cache.format() != format) {
             throw new IllegalArgumentException("cache: mechanism '" + name() + "' reads " + format + " caches, got a " + cache.format() + " cache");
         }
-        int b = cache.batch(), hkv = cache.kvHeads(), d = cache.headDim(), n = cache.length();
+        int b = cache.batch(), hkv = cache.kvHeads(), d = cache.headDim();
         if (q.rank() != 4 || q.dim(0) != b || q.dim(3) != d || q.dim(1) < hkv || q.dim(1) % hkv != 0) {
             throw new IllegalArgumentException("q: expected shape [" + b + ", a multiple of " + hkv + ", Lq, " + d
                     + "] for this cache, got " + Arrays.toString(q.shape()));
         }
-        if (n == 0) throw new IllegalArgumentException("cache: expected at least one token appended, got an empty cache");
-        if (q.dim(2) < 1 || q.dim(2) > n) {
-            throw new IllegalArgumentException("q: expected 1 to " + n + " queries (the cache length), got " + q.dim(2));
+        for (int s = 0; s < b; s++) {
+            int n = cache.length(s);
+            if (n == 0) {
+                throw new IllegalArgumentException("cache: expected at least one token appended to every sequence, got none in sequence " + s
+                        + (b == 1 ? " (an empty cache)" : ""));
+            }
+            if (q.dim(2) < 1 || q.dim(2) > n) {
+                throw new IllegalArgumentException("q: expected 1 to " + n + " queries (the length of sequence " + s + "), got " + q.dim(2));
+            }
         }
         if (!Float.isFinite(scale) || scale == 0f) throw new IllegalArgumentException("scale: expected finite non-zero, got " + scale);
-        return Decode.run(q, cache, scale, true);
+        keys.validate(cache);
+        return Decode.run(q, cache, scale, true, keys);
     }
 }

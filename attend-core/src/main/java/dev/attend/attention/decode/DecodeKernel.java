@@ -18,9 +18,12 @@ abstract class DecodeKernel {
         this.dp = Gemm.pad(headDim);
     }
 
-    /** {@code s[r * CHUNK + t * TILE + j] = q_r . key(tile0 + t, j)} for rows r < paddedRows and tiles t < tiles. */
-    abstract void scores(int bh, int tile0, int tiles, float[] q, int paddedRows, float[] s);
+    /**
+     * {@code s[r * CHUNK + col0 + t * TILE + j] = q_r . key(tile0 + t, j)} for rows r < paddedRows and tiles t < tiles:
+     * a run of consecutive tiles, written from column {@code col0} (a chunk may gather several runs).
+     */
+    abstract void scores(int bh, int tile0, int tiles, float[] q, int paddedRows, float[] s, int col0);
 
-    /** {@code o[r * dp + x] += sum over the tiles' tokens of s[r * CHUNK + col] * value[x]}. */
-    abstract void values(int bh, int tile0, int tiles, float[] s, int paddedRows, float[] o);
+    /** {@code o[r * dp + x] += sum over the run's tokens j of s[r * CHUNK + col0 + j] * value(tile0 * TILE + j)[x]}. */
+    abstract void values(int bh, int tile0, int tiles, float[] s, int col0, int paddedRows, float[] o);
 }

@@ -20,18 +20,18 @@ final class F32Kernel extends DecodeKernel {
     }
 
     @Override
-    void scores(int bh, int tile0, int tiles, float[] q, int paddedRows, float[] s) {
+    void scores(int bh, int tile0, int tiles, float[] q, int paddedRows, float[] s, int col0) {
         float[] k = store.keys[bh];
         for (int t = 0; t < tiles; t++) {
-            for (int rb = 0; rb < paddedRows; rb += 4) tile(k, q, s, (tile0 + t) * d * TILE, rb, t * TILE);
+            for (int rb = 0; rb < paddedRows; rb += 4) tile(k, q, s, (tile0 + t) * d * TILE, rb, col0 + t * TILE);
         }
     }
 
     @Override
-    void values(int bh, int tile0, int tiles, float[] s, int paddedRows, float[] o) {
+    void values(int bh, int tile0, int tiles, float[] s, int col0, int paddedRows, float[] o) {
         float[] v = store.values[bh];
         for (int t = 0; t < tiles; t++) {
-            for (int rb = 0; rb < paddedRows; rb += 4) tile(v, s, (tile0 + t) * dp * TILE, rb, t * TILE, o);
+            for (int rb = 0; rb < paddedRows; rb += 4) tile(v, s, (tile0 + t) * dp * TILE, rb, col0 + t * TILE, o);
         }
     }
 

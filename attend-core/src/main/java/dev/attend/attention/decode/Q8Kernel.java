@@ -29,13 +29,13 @@ final class Q8Kernel extends DecodeKernel {
     }
 
     @Override
-    void scores(int bh, int tile0, int tiles, float[] q, int paddedRows, float[] s) {
-        for (int rb = 0; rb < paddedRows; rb += 4) scores(store.keys[bh], store.keyScales[bh], q, s, tile0, tiles, rb);
+    void scores(int bh, int tile0, int tiles, float[] q, int paddedRows, float[] s, int col0) {
+        for (int rb = 0; rb < paddedRows; rb += 4) scores(store.keys[bh], store.keyScales[bh], q, s, tile0, tiles, rb, col0);
     }
 
     @Override
-    void values(int bh, int tile0, int tiles, float[] s, int paddedRows, float[] o) {
-        for (int rb = 0; rb < paddedRows; rb += 4) values(store.values[bh], store.valueScales[bh], s, tile0, tiles, rb, o);
+    void values(int bh, int tile0, int tiles, float[] s, int col0, int paddedRows, float[] o) {
+        for (int rb = 0; rb < paddedRows; rb += 4) values(store.values[bh], store.valueScales[bh], s, tile0, tiles, rb, col0, o);
     }
 
     /**
@@ -43,7 +43,7 @@ final class Q8Kernel extends DecodeKernel {
      * One load takes a whole 64-byte line (four dimensions of the tile's 16 keys): four times fewer loads
      * than converting dimension by dimension, which is what lets memory keep up.
      */
-    private void scores(byte[] k, float[] scales, float[] q, float[] s, int tile0, int tiles, int rb) {
+    private void scores(byte[] k, float[] scales, float[] q, float[] s, int tile0, int tiles, int rb, int col0) {
         int q0 = rb * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
         int blocks = d / Q8_0.BLOCK;
         for (int t = 0; t < tiles; t++) {
@@ -80,7 +80,7 @@ final class Q8Kernel extends DecodeKernel {
                 a2 = c2.add(e2).fma(sc, a2);
                 a3 = c3.add(e3).fma(sc, a3);
             }
-            int col = t * TILE;
+            int col = col0 + t * TILE;
             a0.intoArray(s, rb * CHUNK + col);
             a1.intoArray(s, (rb + 1) * CHUNK + col);
             a2.intoArray(s, (rb + 2) * CHUNK + col);
@@ -93,7 +93,7 @@ final class Q8Kernel extends DecodeKernel {
      * each read a 64-byte line (four tokens) at a time; the token's scale multiplies its converted slices,
      * so each broadcast probability feeds two FMAs.
      */
-    private void values(byte[] v, float[] scales, float[] s, int tile0, int tiles, int rb, float[] o) {
+    private void values(byte[] v, float[] scales, float[] s, int tile0, int tiles, int rb, int col0, float[] o) {
         int slices = dp / LANES, blocks = d / Q8_0.BLOCK, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
         for (int t = 0; t < tiles; t++) {
             for (int xs = 0; xs < slices; xs += 2) {
@@ -102,7 +102,7 @@ final class Q8Kernel extends DecodeKernel {
                 FloatVector a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
                 FloatVector b0 = FloatVector.fromArray(F, o, rb * dp + y), b1 = FloatVector.fromArray(F, o, (rb + 1) * dp + y);
                 FloatVector b2 = FloatVector.fromArray(F, o, (rb + 2) * dp + y), b3 = FloatVector.fromArray(F, o, (rb + 3) * dp + y);
-                int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = t * TILE;
+                int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = col0 + t * TILE;
                 for (int j4 = 0; j4 < TILE; j4 += 4) {
                     ByteVector lineX = ByteVector.fromArray(LINE, v, base + j4 * LANES);
                     ByteVector lineY = ByteVector.fromArray(LINE, v, base + (TILE + j4) * LANES);
