@@ -73,15 +73,21 @@ final class FlashForward {
         return (a + b - 1) / b;
     }
 
-    /** One worker's buffers, sized once per call. */
+    /**
+     * One worker's buffers, sized once per call. Layouts are those of {@link Gemm#mulRowsA} and
+     * {@link Gemm#mulLanePanelsA}, whose inner loops step by constants: Q^T packed in panels of {@link Gemm#NR}
+     * queries (once per item), the score tile in lane panels (one vector of queries per key and step), V packed in
+     * panels of {@code NR} dimensions (once per kv tile, which also checks its values are finite).
+     */
     private static final class Tile {
         final AttentionProblem p;
         final BlockMask blocks;
         final boolean ownMask;          // blocks compiled from p.mask(): mask partial tiles with its intervals
         final int[][] qIndex, kIndex;   // null: identity
         final int lq, lk;               // of the (gathered) problem the blocks cover
-        final int tq, tk, d, dp, bqp, group;
-        final float[] qT, kRows, vRows, sT, o, m, l, alpha, row;
+        final int tq, tk, d, bqp, group;
+        final int qPanels, vPanels, ldo, ps;  // panels of Q^T and V; row stride of o; stride of a lane panel of scores
+        final float[] qP, kRows, vP, sP, o, m, l, alpha, row;
         final ScoreMod mod;
 
         Tile(AttentionProblem p, BlockMask blocks, IndexMap index, int tq, int tk) {
@@ -95,19 +101,28 @@ final class FlashForward {
             this.tq = tq;
             this.tk = tk;
             this.d = p.headDim();
-            this.dp = Gemm.pad(d);
             this.bqp = Gemm.pad(tq);
             this.group = p.hq() / p.hkv();
             this.mod = p.scoreMod();
-            qT = new float[d * bqp];
+            this.qPanels = Gemm.padPanels(tq) / Gemm.NR;
+            this.vPanels = Gemm.padPanels(d) / Gemm.NR;
+            this.ldo = vPanels * Gemm.NR;
+            this.ps = tk * LANES;
+            int qn = qPanels * Gemm.NR;
+            qP = new float[qPanels * d * Gemm.NR];
             kRows = new float[tk * d];
-            vRows = new float[tk * dp];
-            sT = new float[tk * bqp];
-            o = new float[tq * dp];
-            m = new float[bqp];
-            l = new float[bqp];
-            alpha = new float[bqp];
-            row = new float[dp];
+            vP = new float[vPanels * tk * Gemm.NR];
+            sP = new float[qn / LANES * ps];
+            o = new float[tq * ldo];
+            m = new float[qn];
+            l = new float[qn];
+            alpha = new float[qn];
+            row = new float[ldo];  // lanes d .. ldo stay 0: V rows are packed through it
+        }
+
+        /** Index of score (query i, key j) in the lane panels. */
+        private int at(int i, int j) {
+            return (i / LANES) * ps + j * LANES + i % LANES;
         }
 
         void run(Strided q, Strided k, Strided v, int b, int h, int qb, int sub, Tensor out, Tensor lse) {
@@ -118,19 +133,19 @@ final class FlashForward {
             int[] qRows = qIndex == null ? null : qIndex[b * p.hq() + h];
             int[] kRowsOf = kIndex == null ? null : kIndex[b * p.hkv() + hk];
             float scale = p.scale() * LOG2E; // scores in base 2: softmax uses the cheaper exp2
-            if (nq < bqp) Arrays.fill(qT, 0f);
+            if (nq < qPanels * Gemm.NR) Arrays.fill(qP, 0f);
             for (int i = 0; i < nq; i++) {
                 q.read(q.row(b, h, qRows == null ? q0 + i : qRows[q0 + i]), row, 0, d);
-                for (int x = 0; x < d; x++) qT[x * bqp + i] = row[x] * scale;
+                int base = (i / Gemm.NR) * d * Gemm.NR + i % Gemm.NR;
+                for (int x = 0; x < d; x++) qP[base + x * Gemm.NR] = row[x] * scale;
             }
-            // K and V are read in place when they live in a heap array and rows are not gathered
-            // (V also needs rows of whole vectors); otherwise their rows are copied into the tile.
-            boolean inPlace = kRowsOf == null;
-            float[] kArr = inPlace ? k.heap() : null, vArr = inPlace && d == dp ? v.heap() : null;
-            long kBase = k.row(b, hk, 0), vBase = v.row(b, hk, 0);
+            // K is read in place when it lives in a heap array and rows are not gathered; otherwise its rows are
+            // copied into the tile. V is always packed.
+            float[] kArr = kRowsOf == null ? k.heap() : null;
+            long kBase = k.row(b, hk, 0);
             Arrays.fill(m, Float.NEGATIVE_INFINITY);
             Arrays.fill(l, 0f);
-            Arrays.fill(o, 0, nq * dp, 0f);
+            Arrays.fill(o, 0, nq * ldo, 0f);
 
             for (int t = 0, n = blocks.count(b, h, qb); t < n; t++) {
                 int kb = blocks.kBlock(b, h, qb, t);
@@ -138,9 +153,8 @@ final class FlashForward {
                 int kEnd = Math.min(lk, (kb + 1) * blocks.blockK());
                 for (int k0 = kb * blocks.blockK(); k0 < kEnd; k0 += tk) {
                     int nk = Math.min(tk, kEnd - k0);
-                    float[] kSrc = kArr, vSrc = vArr;
+                    float[] kSrc = kArr;
                     int kOff = (int) (kBase + k0 * k.s2()), kRs = (int) k.s2();
-                    int vOff = (int) (vBase + k0 * v.s2()), vRs = (int) v.s2();
                     if (kSrc == null && kRowsOf == null && k.s2() == d) {
                         k.read(kBase + (long) k0 * d, kRows, 0, nk * d);   // consecutive rows: one copy
                         kSrc = kRows;
@@ -152,22 +166,17 @@ final class FlashForward {
                         kOff = 0;
                         kRs = d;
                     }
-                    if (vSrc == null) {
-                        for (int j = 0; j < nk; j++) v.read(v.row(b, hk, kRowsOf == null ? k0 + j : kRowsOf[k0 + j]), vRows, j * dp, d);
-                        vSrc = vRows;
-                        vOff = 0;
-                        vRs = dp;
-                    }
+                    boolean valuesFinite = packValues(v, b, hk, kRowsOf, k0, nk);
 
-                    Gemm.mul(nk, bqp, d, kSrc, kOff, kRs, 1, qT, 0, bqp, sT, 0, bqp, false);
+                    Gemm.mulRowsA(nk, qPanels, d, kSrc, kOff, kRs, qP, d * Gemm.NR, sP, 0, LANES, ps, 2 * ps, false);
                     if (!mod.isIdentity()) modScores(b, h, qRows, q0, nq, kRowsOf, k0, nk);
                     if (!full) maskScores(b, h, qRows, q0, nq, kRowsOf, k0, nk);
                     softmaxColumns(nk);
                     rescaleRows(nq);
-                    if (full || valuesFinite(vSrc, vOff, vRs, nk)) {
-                        Gemm.mul(nq, dp, nk, sT, 0, 1, bqp, vSrc, vOff, vRs, o, 0, dp, true);
+                    if (full || valuesFinite) {
+                        Gemm.mulLanePanelsA(nq, vPanels, nk, sP, 0, ps, vP, tk * Gemm.NR, o, 0, ldo, LANES, Gemm.NR, true);
                     } else {
-                        weighVisibleOnly(nq, nk, vSrc, vOff, vRs);
+                        weighVisibleOnly(nq, nk);
                     }
                 }
             }
@@ -189,28 +198,43 @@ final class FlashForward {
                     }
                 }
                 float inv = li > 0 ? 1f / li : 0f;
-                for (int x = 0; x < d; x++) row[x] = li > 0 ? o[i * dp + x] * inv : li == 0 ? 0f : Float.NaN;
+                for (int x = 0; x < d; x++) row[x] = li > 0 ? o[i * ldo + x] * inv : li == 0 ? 0f : Float.NaN;
                 out.writeFloats((outRow + i) * d, row, 0, d);
                 lse.segment().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, outRow + i, rowLse);
             }
         }
 
-        /** True when the nk value rows at {@code vOff} (row stride vRs) are all finite: the GEMM may then multiply masked zeros. */
-        private boolean valuesFinite(float[] v, int vOff, int vRs, int nk) {
-            for (int j = 0; j < nk; j++) if (!VMath.allFinite(v, vOff + j * vRs, d)) return false;
-            return true;
+        /**
+         * V rows {@code k0 .. k0+nk} of (b, kv head hk) into the panels: {@code vP[(jb * tk + j) * NR + c]} holds
+         * dimension {@code jb * NR + c} of key j (0 past d). Returns whether every value is finite: the product may then
+         * multiply masked zeros.
+         */
+        private boolean packValues(Strided v, int b, int hk, int[] kRowsOf, int k0, int nk) {
+            // x * 0 is 0 for finite x and NaN otherwise: one sum of them says whether the tile is finite.
+            FloatVector zero = FloatVector.zero(F), probe = zero;
+            for (int j = 0; j < nk; j++) {
+                v.read(v.row(b, hk, kRowsOf == null ? k0 + j : kRowsOf[k0 + j]), row, 0, d);
+                for (int jb = 0; jb < vPanels; jb++) {
+                    int dst = (jb * tk + j) * Gemm.NR, src = jb * Gemm.NR;
+                    FloatVector x0 = FloatVector.fromArray(F, row, src), x1 = FloatVector.fromArray(F, row, src + LANES);
+                    x0.intoArray(vP, dst);
+                    x1.intoArray(vP, dst + LANES);
+                    probe = probe.add(x0.mul(zero)).add(x1.mul(zero));
+                }
+            }
+            return !probe.compare(VectorOperators.NE, 0f).anyTrue();
         }
 
         /**
          * {@code O += P V} skipping zero weights: a masked key's weight is exactly 0 and 0 * NaN is NaN, so when the
          * tile holds a non-finite value the product must not touch masked entries. Rare path; scalar in the keys.
          */
-        private void weighVisibleOnly(int nq, int nk, float[] v, int vOff, int vRs) {
+        private void weighVisibleOnly(int nq, int nk) {
             for (int i = 0; i < nq; i++) {
                 for (int j = 0; j < nk; j++) {
-                    float pij = sT[j * bqp + i];
+                    float pij = sP[at(i, j)];
                     if (pij == 0f) continue;
-                    for (int x = 0; x < d; x++) o[i * dp + x] += pij * v[vOff + j * vRs + x];
+                    for (int x = 0; x < d; x++) o[i * ldo + x] += pij * vP[((x / Gemm.NR) * tk + j) * Gemm.NR + x % Gemm.NR];
                 }
             }
         }
@@ -227,15 +251,21 @@ final class FlashForward {
             return false;
         }
 
-        /** Masked pairs of a partial tile to -inf: by the compiled intervals, or the problem's mask at original positions. */
+        /**
+         * Masked pairs of a partial tile to -inf, one lane panel of queries at a time (inside a panel, queries are
+         * adjacent and keys LANES apart): by the compiled intervals, or the problem's mask at original positions.
+         */
         private void maskScores(int b, int h, int[] qRows, int q0, int nq, int[] kRowsOf, int k0, int nk) {
-            if (ownMask) {
-                blocks.maskTile(b, h, q0, nq, k0, nk, sT, 0, 1, bqp);
-            } else if (qRows == null && kRowsOf == null) {
-                p.mask().maskTile(b, h, p.lq(), p.lk(), q0, nq, k0, nk, sT, 0, 1, bqp);
-            } else {
-                p.mask().maskTileGathered(b, h, p.lq(), p.lk(), qRows != null ? qRows : identity(lq), q0, nq,
-                        kRowsOf != null ? kRowsOf : identity(lk), k0, nk, sT, 0, 1, bqp);
+            for (int qs = 0; qs < nq; qs += LANES) {
+                int cnt = Math.min(LANES, nq - qs), off = (qs / LANES) * ps;
+                if (ownMask) {
+                    blocks.maskTile(b, h, q0 + qs, cnt, k0, nk, sP, off, 1, LANES);
+                } else if (qRows == null && kRowsOf == null) {
+                    p.mask().maskTile(b, h, p.lq(), p.lk(), q0 + qs, cnt, k0, nk, sP, off, 1, LANES);
+                } else {
+                    p.mask().maskTileGathered(b, h, p.lq(), p.lk(), qRows != null ? qRows : identity(lq), q0 + qs, cnt,
+                            kRowsOf != null ? kRowsOf : identity(lk), k0, nk, sP, off, 1, LANES);
+                }
             }
         }
 
@@ -254,7 +284,7 @@ final class FlashForward {
                 int kj = kRowsOf == null ? k0 + j : kRowsOf[k0 + j];
                 for (int i = 0; i < nq; i++) {
                     int qi = qRows == null ? q0 + i : qRows[q0 + i];
-                    sT[j * bqp + i] = mod.apply(sT[j * bqp + i] * LN2, b, h, qi, kj) * LOG2E;
+                    sP[at(i, j)] = mod.apply(sP[at(i, j)] * LN2, b, h, qi, kj) * LOG2E;
                 }
             }
         }
@@ -262,15 +292,16 @@ final class FlashForward {
         /** Online softmax down each column (one query per lane): new max, P = 2^(S - max), row sums. */
         private void softmaxColumns(int nk) {
             for (int c = 0; c < bqp; c += LANES) {
+                int base = (c / LANES) * ps;
                 FloatVector mOld = FloatVector.fromArray(F, m, c);
                 FloatVector mx = mOld;
-                for (int j = 0; j < nk; j++) mx = mx.max(FloatVector.fromArray(F, sT, j * bqp + c));
+                for (int j = 0; j < nk; j++) mx = mx.max(FloatVector.fromArray(F, sP, base + j * LANES));
                 // A column with nothing visible yet keeps max -inf; subtracting 0 then leaves exp(-inf) = 0.
                 FloatVector mSafe = mx.blend(0f, mx.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
                 FloatVector sum = FloatVector.zero(F);
                 for (int j = 0; j < nk; j++) {
-                    FloatVector e = VMath.exp2(FloatVector.fromArray(F, sT, j * bqp + c).sub(mSafe));
-                    e.intoArray(sT, j * bqp + c);
+                    FloatVector e = VMath.exp2(FloatVector.fromArray(F, sP, base + j * LANES).sub(mSafe));
+                    e.intoArray(sP, base + j * LANES);
                     sum = sum.add(e);
                 }
                 FloatVector a = VMath.exp2(mOld.sub(mSafe));
@@ -285,8 +316,8 @@ final class FlashForward {
                 float a = alpha[i];
                 if (a == 1f) continue;
                 FloatVector av = FloatVector.broadcast(F, a);
-                for (int x = 0; x < dp; x += LANES) {
-                    FloatVector.fromArray(F, o, i * dp + x).mul(av).intoArray(o, i * dp + x);
+                for (int x = 0; x < ldo; x += LANES) {
+                    FloatVector.fromArray(F, o, i * ldo + x).mul(av).intoArray(o, i * ldo + x);
                 }
             }
         }
