@@ -34,6 +34,54 @@ class GemmTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"1,1,1", "4,1,5", "7,2,3", "13,3,17", "96,6,128", "96,8,96", "3,1,40", "0,2,3"})
+    void packedKernelsMatchADoubleLoopForRowsAndLanePanelsAndEveryLayoutOfC(int m, int panels, int k) {
+        int nr = Gemm.NR, n = panels * nr, L = Gemm.LANES;
+        Random r = new Random(m * 17 + k * 5 + panels);
+        int bPs = k * nr + 3;                              // panel stride of B, not necessarily k * NR
+        float[] bp = rand(r, panels * bPs);
+        double[][] a = new double[m][k];
+        // A as rows in place (row stride aRs, unit along k), and the same A in lane panels of LANES rows.
+        int aOff = 2, aRs = k + 1, aPs = k * L + 4;
+        float[] rows = rand(r, aOff + Math.max(1, m) * aRs), lanesA = new float[aOff + ((m + L - 1) / L + 1) * aPs];
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+                a[i][p] = rows[aOff + i * aRs + p];
+                lanesA[aOff + (i / L) * aPs + p * L + i % L] = rows[aOff + i * aRs + p];
+            }
+        }
+        // C row-major (cRs = ldc, cVs = LANES, cPs = NR) and in lane panels (cRs = LANES, cVs = ps, cPs = 2 ps).
+        int ldc = n + 5, ps = Math.max(1, m) * L + 8;
+        int[][] layouts = {{ldc, L, nr, m * ldc + 1}, {L, ps, 2 * ps, panels * 2 * ps + 1}};
+        for (int[] lay : layouts) {
+            for (boolean lanePanelsA : new boolean[] {false, true}) {
+                for (boolean accumulate : new boolean[] {false, true}) {
+                    float[] c0 = rand(r, lay[3] + 1), out = c0.clone();
+                    if (lanePanelsA) {
+                        Gemm.mulLanePanelsA(m, panels, k, lanesA, aOff, aPs, bp, bPs, out, 1, lay[0], lay[1], lay[2], accumulate);
+                    } else {
+                        Gemm.mulRowsA(m, panels, k, rows, aOff, aRs, bp, bPs, out, 1, lay[0], lay[1], lay[2], accumulate);
+                    }
+                    java.util.Set<Integer> written = new java.util.HashSet<>();
+                    for (int i = 0; i < m; i++) {
+                        for (int col = 0; col < n; col++) {
+                            int jb = col / nr, v = col % nr / L, lane = col % L;
+                            int at = 1 + jb * lay[2] + i * lay[0] + v * lay[1] + lane;
+                            double s = accumulate ? c0[at] : 0;
+                            for (int p = 0; p < k; p++) s += a[i][p] * bp[jb * bPs + p * nr + col % nr];
+                            assertEquals(s, out[at], 1e-4 * (1 + Math.abs(s)), "C[" + i + "][" + col + "]");
+                            written.add(at);
+                        }
+                    }
+                    for (int x = 0; x < out.length; x++) {
+                        if (!written.contains(x)) assertEquals(c0[x], out[x], "element " + x + " outside C is untouched");
+                    }
+                }
+            }
+        }
+    }
+
     private static float[] rand(Random r, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
