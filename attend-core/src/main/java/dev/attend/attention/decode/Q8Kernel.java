@@ -14,13 +14,13 @@ import static dev.attend.simd.Gemm.LANES;
 
 /**
  * Decode kernels for a Q8_0 cache: integer-valued products summed per 32-dimension block and scaled once per
- * block, values scaled per token, each load taking a whole 64-byte line of int8 (four dimensions of a tile's
- * keys, or four tokens of a value slice). A quarter of F32's bytes; bounded by arithmetic (64 FMAs per key
- * for a group of four query heads), not by memory.
+ * block, values scaled per token. Every load takes the int8 of one dimension of a tile's keys (or one vector slice of
+ * a token's value) and widens it to one float vector in place (a sign-extending load and a conversion, no shuffle).
+ * A quarter of F32's bytes; bounded by arithmetic (64 FMAs per key for a group of four query heads), not by memory.
  */
 final class Q8Kernel extends DecodeKernel {
-    // Four vectors' worth of bytes: one 64-byte line on AVX-512, converted a quarter (one float vector) at a time.
-    private static final VectorSpecies<Byte> LINE = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 32));
+    // LANES bytes: one float vector once widened.
+    private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * 8));
     private final Q8Storage store;
 
     Q8Kernel(Q8Storage store) {
@@ -38,10 +38,14 @@ final class Q8Kernel extends DecodeKernel {
         for (int rb = 0; rb < paddedRows; rb += 4) values(store.values[bh], store.valueScales[bh], s, tile0, tiles, rb, col0, o);
     }
 
+    private static FloatVector widen(byte[] a, int off) {
+        return (FloatVector) ByteVector.fromArray(BYTES, a, off).convertShape(VectorOperators.B2F, F, 0);
+    }
+
     /**
-     * Q8_0: integer-valued products summed per 32-dim block, then scaled by the block's per-key scales.
-     * One load takes a whole 64-byte line (four dimensions of the tile's 16 keys): four times fewer loads
-     * than converting dimension by dimension, which is what lets memory keep up.
+     * Scores of four query rows against the tiles' keys: per 32-dim block, integer-valued products summed in two
+     * chains per row (even and odd dimensions: eight FMA chains hide the FMA latency), then scaled by the block's
+     * per-key scales. Twelve accumulators and no more: AVX2 has sixteen registers.
      */
     private void scores(byte[] k, float[] scales, float[] q, float[] s, int tile0, int tiles, int rb, int col0) {
         int q0 = rb * d, q1 = q0 + d, q2 = q1 + d, q3 = q2 + d;
@@ -51,28 +55,17 @@ final class Q8Kernel extends DecodeKernel {
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
             for (int blk = 0; blk < blocks; blk++) {
                 FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, e0 = c0, e1 = c0, e2 = c0, e3 = c0;
-                for (int x = blk * Q8_0.BLOCK; x < (blk + 1) * Q8_0.BLOCK; x += 4) {
-                    ByteVector line = ByteVector.fromArray(LINE, k, base + x * TILE);
-                    FloatVector k0 = (FloatVector) line.convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector k1 = (FloatVector) line.convertShape(VectorOperators.B2F, F, 1);
-                    FloatVector k2 = (FloatVector) line.convertShape(VectorOperators.B2F, F, 2);
-                    FloatVector k3 = (FloatVector) line.convertShape(VectorOperators.B2F, F, 3);
-                    c0 = k0.fma(FloatVector.broadcast(F, q[q0 + x]), c0);
-                    c1 = k0.fma(FloatVector.broadcast(F, q[q1 + x]), c1);
-                    c2 = k0.fma(FloatVector.broadcast(F, q[q2 + x]), c2);
-                    c3 = k0.fma(FloatVector.broadcast(F, q[q3 + x]), c3);
-                    e0 = k1.fma(FloatVector.broadcast(F, q[q0 + x + 1]), e0);
-                    e1 = k1.fma(FloatVector.broadcast(F, q[q1 + x + 1]), e1);
-                    e2 = k1.fma(FloatVector.broadcast(F, q[q2 + x + 1]), e2);
-                    e3 = k1.fma(FloatVector.broadcast(F, q[q3 + x + 1]), e3);
-                    c0 = k2.fma(FloatVector.broadcast(F, q[q0 + x + 2]), c0);
-                    c1 = k2.fma(FloatVector.broadcast(F, q[q1 + x + 2]), c1);
-                    c2 = k2.fma(FloatVector.broadcast(F, q[q2 + x + 2]), c2);
-                    c3 = k2.fma(FloatVector.broadcast(F, q[q3 + x + 2]), c3);
-                    e0 = k3.fma(FloatVector.broadcast(F, q[q0 + x + 3]), e0);
-                    e1 = k3.fma(FloatVector.broadcast(F, q[q1 + x + 3]), e1);
-                    e2 = k3.fma(FloatVector.broadcast(F, q[q2 + x + 3]), e2);
-                    e3 = k3.fma(FloatVector.broadcast(F, q[q3 + x + 3]), e3);
+                for (int x = blk * Q8_0.BLOCK; x < (blk + 1) * Q8_0.BLOCK; x += 2) {
+                    FloatVector kx = widen(k, base + x * TILE);
+                    c0 = kx.fma(FloatVector.broadcast(F, q[q0 + x]), c0);
+                    c1 = kx.fma(FloatVector.broadcast(F, q[q1 + x]), c1);
+                    c2 = kx.fma(FloatVector.broadcast(F, q[q2 + x]), c2);
+                    c3 = kx.fma(FloatVector.broadcast(F, q[q3 + x]), c3);
+                    FloatVector ky = widen(k, base + (x + 1) * TILE);
+                    e0 = ky.fma(FloatVector.broadcast(F, q[q0 + x + 1]), e0);
+                    e1 = ky.fma(FloatVector.broadcast(F, q[q1 + x + 1]), e1);
+                    e2 = ky.fma(FloatVector.broadcast(F, q[q2 + x + 1]), e2);
+                    e3 = ky.fma(FloatVector.broadcast(F, q[q3 + x + 1]), e3);
                 }
                 FloatVector sc = FloatVector.fromArray(F, scales, ((tile0 + t) * blocks + blk) * TILE);
                 a0 = c0.add(e0).fma(sc, a0);
@@ -89,9 +82,8 @@ final class Q8Kernel extends DecodeKernel {
     }
 
     /**
-     * Q8_0 values: two slices of the dims (the same 32-dim block, hence the same per-token scale) per pass,
-     * each read a 64-byte line (four tokens) at a time; the token's scale multiplies its converted slices,
-     * so each broadcast probability feeds two FMAs.
+     * Q8_0 values: two slices of the dims (the same 32-dim block, hence the same per-token scale) per pass; each
+     * token's slices are widened, scaled by the token's scale, and weighted by the four rows' probabilities.
      */
     private void values(byte[] v, float[] scales, float[] s, int tile0, int tiles, int rb, int col0, float[] o) {
         int slices = dp / LANES, blocks = d / Q8_0.BLOCK, p0 = rb * CHUNK, p1 = p0 + CHUNK, p2 = p1 + CHUNK, p3 = p2 + CHUNK;
@@ -102,28 +94,23 @@ final class Q8Kernel extends DecodeKernel {
                 FloatVector a2 = FloatVector.fromArray(F, o, (rb + 2) * dp + x), a3 = FloatVector.fromArray(F, o, (rb + 3) * dp + x);
                 FloatVector b0 = FloatVector.fromArray(F, o, rb * dp + y), b1 = FloatVector.fromArray(F, o, (rb + 1) * dp + y);
                 FloatVector b2 = FloatVector.fromArray(F, o, (rb + 2) * dp + y), b3 = FloatVector.fromArray(F, o, (rb + 3) * dp + y);
-                int base = ((tile0 + t) * slices + xs) * TILE * LANES, j0 = col0 + t * TILE;
-                for (int j4 = 0; j4 < TILE; j4 += 4) {
-                    ByteVector lineX = ByteVector.fromArray(LINE, v, base + j4 * LANES);
-                    ByteVector lineY = ByteVector.fromArray(LINE, v, base + (TILE + j4) * LANES);
-                    for (int part = 0; part < 4; part++) {
-                        int j = j4 + part;
-                        FloatVector w = FloatVector.broadcast(F, scales[sc + j]);
-                        FloatVector vx = ((FloatVector) lineX.convertShape(VectorOperators.B2F, F, part)).mul(w);
-                        FloatVector vy = ((FloatVector) lineY.convertShape(VectorOperators.B2F, F, part)).mul(w);
-                        FloatVector p = FloatVector.broadcast(F, s[p0 + j0 + j]);
-                        a0 = vx.fma(p, a0);
-                        b0 = vy.fma(p, b0);
-                        p = FloatVector.broadcast(F, s[p1 + j0 + j]);
-                        a1 = vx.fma(p, a1);
-                        b1 = vy.fma(p, b1);
-                        p = FloatVector.broadcast(F, s[p2 + j0 + j]);
-                        a2 = vx.fma(p, a2);
-                        b2 = vy.fma(p, b2);
-                        p = FloatVector.broadcast(F, s[p3 + j0 + j]);
-                        a3 = vx.fma(p, a3);
-                        b3 = vy.fma(p, b3);
-                    }
+                int baseX = ((tile0 + t) * slices + xs) * TILE * LANES, baseY = baseX + TILE * LANES, j0 = col0 + t * TILE;
+                for (int j = 0; j < TILE; j++) {
+                    FloatVector w = FloatVector.broadcast(F, scales[sc + j]);
+                    FloatVector vx = widen(v, baseX + j * LANES).mul(w);
+                    FloatVector vy = widen(v, baseY + j * LANES).mul(w);
+                    FloatVector p = FloatVector.broadcast(F, s[p0 + j0 + j]);
+                    a0 = vx.fma(p, a0);
+                    b0 = vy.fma(p, b0);
+                    p = FloatVector.broadcast(F, s[p1 + j0 + j]);
+                    a1 = vx.fma(p, a1);
+                    b1 = vy.fma(p, b1);
+                    p = FloatVector.broadcast(F, s[p2 + j0 + j]);
+                    a2 = vx.fma(p, a2);
+                    b2 = vy.fma(p, b2);
+                    p = FloatVector.broadcast(F, s[p3 + j0 + j]);
+                    a3 = vx.fma(p, a3);
+                    b3 = vy.fma(p, b3);
                 }
                 a0.intoArray(o, rb * dp + x);
                 a1.intoArray(o, (rb + 1) * dp + x);
