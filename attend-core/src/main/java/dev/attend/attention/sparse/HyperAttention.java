@@ -288,10 +288,9 @@ public final class HyperAttention extends AttentionMechanism {
                 picked[bh] = pos;
                 for (int i = 0; i < m; i++) gathered[bh][i] = kOrder[bh][pos[i]];
             }
-            int[][] qPos = inverse(qOrder), kPos = inverse(kOrder);
-            int blk = block;
+            int[][] qBlock = blockOf(qOrder, bq), kBlock = blockOf(kOrder, block);
             Mask outside = Mask.predicate("hyper-outside-own-block",
-                    (b, h, qi, kj) -> qPos[b * hq + h][qi] / bq != kPos[b * hkv + h / group][kj] / blk, Mask.Dependence.PER_BATCH_HEAD);
+                    (b, h, qi, kj) -> qBlock[b * hq + h][qi] != kBlock[b * hkv + h / group][kj], Mask.Dependence.PER_BATCH_HEAD);
             AttentionProblem residual = new AttentionProblem(sub.q(), sub.k(), sub.v(), outside, ScoreMod.NONE, sub.scale());
             int tiles = (m + SAMPLE_TILE - 1) / SAMPLE_TILE;
             int[][] full = new int[batch * hq * qBlocks][], partial = new int[batch * hq * qBlocks][];
@@ -361,15 +360,15 @@ public final class HyperAttention extends AttentionMechanism {
         }
     }
 
-    /** {@code inverse[bh][order[bh][i]] = i}: where each original row sits in the sorted order. */
-    private static int[][] inverse(int[][] order) {
-        int[][] inv = new int[order.length][];
+    /** {@code blockOf[bh][order[bh][i]] = i / size}: the sorted block each original row falls in. */
+    private static int[][] blockOf(int[][] order, int size) {
+        int[][] blk = new int[order.length][];
         for (int bh = 0; bh < order.length; bh++) {
             int[] o = order[bh], r = new int[o.length];
-            for (int i = 0; i < o.length; i++) r[o[i]] = i;
-            inv[bh] = r;
+            for (int i = 0; i < o.length; i++) r[o[i]] = i / size;
+            blk[bh] = r;
         }
-        return inv;
+        return blk;
     }
 
     /** The first index of sorted {@code a} whose value is at least {@code x}. */

@@ -23,12 +23,17 @@ import java.util.Locale;
  *     dev.attend.attention.sparse.SparseLongContextHarness L D families runs spec [spec..]
  * e.g. 131072 64 gaussian,needle 3 hyper cca
  * java ... SparseLongContextHarness --only L D runs spec     (no flash: the mechanism's time alone, e.g. at 1M tokens)
+ * java ... SparseLongContextHarness --decode L D g s           (CCA's reduced cache: bytes held and per-step time)
  * </pre>
  */
 public final class SparseLongContextHarness {
     private SparseLongContextHarness() {}
 
     public static void main(String[] args) {
+        if (args[0].equals("--decode")) {
+            decode(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            return;
+        }
         if (args[0].equals("--only")) {
             only(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), args[4]);
             return;
@@ -93,5 +98,22 @@ public final class SparseLongContextHarness {
             AttentionResult res = m.forward(p);
             System.out.printf(Locale.ROOT, "L=%d D=%d %s run %d: %.3f s (%s)%n", l, d, m.spec(), r, (System.nanoTime() - s) / 1e9, res.stats());
         }
+    }
+
+    /** Decodes L tokens of one head through {@link CcaCache}: bytes held against a full cache, and the last steps' time. */
+    private static void decode(int l, int d, int g, int s) {
+        AttentionProblem p = new Workload("cca", Workload.Pass.FORWARD, Workload.Shape.self(1, 1, 1, l, d), Workload.MaskAt.fixed("causal"))
+                .problem(InputFamily.GAUSSIAN, 11);
+        CcaCache cache = new CcaCache(g, s, 1, 1, 1, d);
+        long start = System.nanoTime(), tail = 0;
+        for (int t = 0; t < l; t++) {
+            if (t == l - 1000) tail = System.nanoTime();
+            cache.step(p.q().slice(2, t, t + 1), p.k().slice(2, t, t + 1), p.v().slice(2, t, t + 1), p.scale());
+        }
+        long end = System.nanoTime();
+        System.out.printf(Locale.ROOT, "CCA decode L=%d D=%d g=%d s=%d: cache %d bytes (%d core + %d raw tokens) vs full %d bytes: %.1f%% smaller;"
+                        + " %.1f s in all, last 1000 steps %.3f ms each, step reads %d bytes%n",
+                l, d, g, s, cache.bytes(), cache.coreTokens(), cache.rawTokens(), cache.fullCacheBytes(),
+                100.0 * (1 - (double) cache.bytes() / cache.fullCacheBytes()), (end - start) / 1e9, (end - tail) / 1e6 / 1000, cache.stepBytes());
     }
 }
