@@ -26,6 +26,8 @@ public final class Attention {
         register(FlashAttention.DESCRIPTOR);
         register(ReferenceAttention.DESCRIPTOR);
         for (MechanismDescriptor d : DecodeAttention.DESCRIPTORS) register(d);
+        register(dev.attend.attention.sparse.HyperAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.CcaAttention.DESCRIPTOR);
     }
 
     private Attention() {}
