@@ -27,6 +27,7 @@ public final class Attention {
         register(ReferenceAttention.DESCRIPTOR);
         for (MechanismDescriptor d : DecodeAttention.DESCRIPTORS) register(d);
         register(dev.attend.attention.sparse.LandmarkAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.RoutingAttention.DESCRIPTOR);
     }
 
     private Attention() {}
