@@ -168,7 +168,7 @@ public final class LandmarkAttention extends AttentionMechanism {
         final float scale;
         final int topK, d;
         final float[] qRows, qT, lmScores, scores, acc, blockAcc, row;
-        final float[] candLogit;
+        final float[] candLogit, scratch;
         final int[] cand, chosen;
 
         Kernel(LandmarkStore s, float scale, int topK) {
@@ -184,6 +184,7 @@ public final class LandmarkAttention extends AttentionMechanism {
             blockAcc = new float[d];
             row = new float[d];
             candLogit = new float[Math.max(1, s.blocks)];
+            scratch = new float[Math.max(1, s.blocks)];
             cand = new int[Math.max(1, s.blocks)];
             chosen = new int[Math.max(1, s.blocks)];
         }
@@ -244,7 +245,7 @@ public final class LandmarkAttention extends AttentionMechanism {
                 candLogit[count] = lmScores[j * TILE + i] + s.logLength(j);
                 count++;
             }
-            return TopK.select(candLogit, cand, count, topK, chosen);
+            return TopK.select(candLogit, cand, count, topK, chosen, scratch);
         }
 
         float rowLse;
