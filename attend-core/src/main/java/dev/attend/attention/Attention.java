@@ -28,6 +28,8 @@ public final class Attention {
         for (MechanismDescriptor d : DecodeAttention.DESCRIPTORS) register(d);
         register(dev.attend.attention.sparse.HyperAttention.DESCRIPTOR);
         register(dev.attend.attention.sparse.CcaAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.LandmarkAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.RoutingAttention.DESCRIPTOR);
     }
 
     private Attention() {}
