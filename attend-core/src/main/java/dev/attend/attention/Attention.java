@@ -26,6 +26,7 @@ public final class Attention {
         register(FlashAttention.DESCRIPTOR);
         register(ReferenceAttention.DESCRIPTOR);
         for (MechanismDescriptor d : DecodeAttention.DESCRIPTORS) register(d);
+        register(dev.attend.attention.sparse.SaleAttention.DESCRIPTOR);
     }
 
     private Attention() {}
