@@ -27,6 +27,7 @@ public final class Attention {
         register(ReferenceAttention.DESCRIPTOR);
         for (MechanismDescriptor d : DecodeAttention.DESCRIPTORS) register(d);
         register(dev.attend.attention.sparse.SaleAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.MohAttention.DESCRIPTOR);
     }
 
     private Attention() {}
