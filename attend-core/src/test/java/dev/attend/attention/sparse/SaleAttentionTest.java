@@ -175,7 +175,9 @@ class SaleAttentionTest {
                         p.v().slice(2, 0, t).contiguous(), Masks.causal(), ScoreMod.NONE, p.scale());
                 AttentionResult part = s.forward(prefix);
                 Tensor head = full.out().slice(2, 0, t).contiguous();
-                assertEquals(0, maxAbsDiff(head, part.out()), 1e-6, "tau " + tau + ", rows [0, " + t + ")");
+                // At block boundaries the same tiles are computed in the same order; elsewhere (tau = 0) a row's keys may be split
+                // differently between the sink+local and the selected part, which changes the float rounding only.
+                assertEquals(0, maxAbsDiff(head, part.out()), tau == 0 ? 1e-5 : 1e-6, "tau " + tau + ", rows [0, " + t + ")");
             }
         }
     }

@@ -34,6 +34,7 @@ public final class SparsePerf {
             case "sale-fidelity" -> saleFidelity(d, l);
             case "moh" -> moh(d, l);
             case "masks" -> masks(d);
+            case "estimator" -> estimator(d, l);
             default -> throw new IllegalArgumentException("expected sale, sale-fidelity, moh or masks, got " + what);
         }
     }
@@ -125,6 +126,39 @@ public final class SparsePerf {
                 row.append(String.format(Locale.ROOT, " %.3g (%.3f) |", SaleAttentionTest.relError(run.result().out(), want.out()), run.density()));
             }
             print("%s", row);
+        }
+    }
+
+    /**
+     * One thread: the int16 tile test over a query chunk against {@code l} keys with no entry above (no early exit), against
+     * an fp32 GEMM of the same int4 values (what the estimate would cost on the float kernel) plus a compare pass.
+     */
+    static void estimator(int d, int l) {
+        int chunk = Int4Scores.CHUNK;
+        SplittableRandom r = new SplittableRandom(1);
+        short[] qT = new short[d * chunk], k = new short[l * d];
+        float[] qf = new float[d * chunk], kf = new float[l * d];
+        for (int x = 0; x < qT.length; x++) qf[x] = qT[x] = (short) (r.nextInt(15) - 7);
+        for (int x = 0; x < k.length; x++) kf[x] = k[x] = (short) (r.nextInt(15) - 7);
+        float[] a = new float[chunk], t = new float[chunk], dk = new float[l], bias = new float[l];
+        Arrays.fill(a, 1f);
+        Arrays.fill(t, Float.POSITIVE_INFINITY);
+        Arrays.fill(dk, 1f);
+        float[] s = new float[96 * chunk];
+        for (int rep = 0; rep < 3; rep++) {
+            long t0 = System.nanoTime();
+            boolean any = false;
+            for (int j0 = 0; j0 < l; j0 += 32) any |= Int4Scores.anyAbove(qT, k, d, j0, 32, a, t, dk, bias);
+            long t1 = System.nanoTime();
+            int hits = 0;
+            for (int j0 = 0; j0 + 96 <= l; j0 += 96) {
+                dev.attend.simd.Gemm.mul(96, chunk, d, kf, j0 * d, d, 1, qf, 0, chunk, s, 0, chunk, false);
+                for (int x = 0; x < s.length; x++) if (s[x] > t[x % chunk]) hits++;
+            }
+            long t2 = System.nanoTime();
+            double macs = (double) chunk * l * d;
+            print("estimator D=%d, %d queries x %d keys: int16 %.2f GMAC/s, fp32 GEMM + compare %.2f GMAC/s (%b %d)", d, chunk, l,
+                    macs / (t1 - t0), macs / (t2 - t1), any, hits);
         }
     }
 
