@@ -1,0 +1,220 @@
+package dev.attend.attention.sparse;
+
+import dev.attend.attention.Attention;
+import dev.attend.attention.AttentionProblem;
+import dev.attend.attention.AttentionResult;
+import dev.attend.attention.Cost;
+import dev.attend.attention.InputFamily;
+import dev.attend.attention.Workload;
+import dev.attend.attention.mask.Mask;
+import dev.attend.attention.mask.Masks;
+import dev.attend.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * The measurements behind the SALE, MoH and mask-sparsity reports: a harness, not a test (nothing is asserted).
+ * {@code java ... dev.attend.attention.sparse.SaleMohPerf sale|moh|masks [D]}. Every time is the median of a few runs after
+ * a warm-up, against Attend's own flash in the same JVM; fp32, one batch entry.
+ */
+public final class SaleMohPerf {
+    private SaleMohPerf() {}
+
+    public static void main(String[] args) {
+        String what = args.length > 0 ? args[0] : "sale";
+        int d = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+        int l = args.length > 2 ? Integer.parseInt(args[2]) : 65536;
+        switch (what) {
+            case "sale" -> sale(d, l);
+            case "sale-fidelity" -> saleFidelity(d, l);
+            case "moh" -> moh(d, l);
+            case "masks" -> masks(d);
+            case "estimator" -> estimator(d, l);
+            default -> throw new IllegalArgumentException("expected sale, sale-fidelity, moh or masks, got " + what);
+        }
+    }
+
+    /** Median seconds of {@code runs} calls after one warm-up call. */
+    static double time(int runs, Supplier<?> call) {
+        call.get();
+        double[] t = new double[runs];
+        for (int r = 0; r < runs; r++) {
+            long t0 = System.nanoTime();
+            call.get();
+            t[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        Arrays.sort(t);
+        return t[runs / 2];
+    }
+
+    static void print(String format, Object... args) {
+        System.out.println(String.format(Locale.ROOT, format, args));
+        System.out.flush();
+    }
+
+    static AttentionProblem draw(InputFamily f, int l, int d, Mask mask, long seed) {
+        Tensor[] t = f.draw(Workload.Shape.self(1, 1, 1, l, d), seed);
+        return AttentionProblem.of(t[0], t[1], t[2], mask);
+    }
+
+    // ---------------------------------------------------------------- SALE
+
+    static void sale(int d, int l) {
+        AttentionProblem warm = draw(InputFamily.NEEDLE, 4096, d, Masks.causal(), 99);
+        for (int i = 0; i < 3; i++) {
+            Attention.flash().forward(warm);
+            ((SaleAttention) Attention.of("sale:tau=0.5")).run(warm);
+        }
+        AttentionProblem p = draw(InputFamily.NEEDLE, l, d, Masks.causal(), 1);
+        AttentionResult[] exact = new AttentionResult[1];
+        double flash = time(2, () -> exact[0] = Attention.flash().forward(p));
+        double gflops = Cost.forwardFlops(p) / flash / 1e9;
+        print("SALE causal NEEDLE L=%d D=%d: exact flash %.2f s (%.1f GFLOP/s useful)", l, d, flash, gflops);
+        print("| tau | time s | speed-up | density | needle blocks kept | rel. error vs flash | quantise s | sink+local s | estimate s | sparse s | merge s | overhead / flash |");
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (double tau : new double[] {0.004, 0.05, 0.5, 2, 10, 50}) {
+            SaleAttention s = (SaleAttention) Attention.of(SaleAttention.NAME, java.util.Map.of("tau", tau));
+            SaleAttention.Run[] last = new SaleAttention.Run[1];
+            double t = time(2, () -> last[0] = s.run(p));
+            SaleAttention.Run run = last[0];
+            int[] needles = needleRecall(p, 1, run, 64, 32);
+            // Recall over more needles: three more draws, selection only.
+            for (long seed = 2; seed <= 4; seed++) {
+                AttentionProblem other = draw(InputFamily.NEEDLE, l, d, Masks.causal(), seed);
+                int[] n = needleRecall(other, seed, s.run(other), 64, 32);
+                needles[0] += n[0];
+                needles[1] += n[1];
+            }
+            double err = SaleAttentionTest.relError(run.result().out(), exact[0].out());
+            print("| %s | %.2f | %.2fx | %.4f | %d / %d | %.3g | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% |", tau, t, flash / t, run.density(),
+                    needles[0], needles[1], err, run.quantiseNanos() / 1e9, run.exactNanos() / 1e9, run.estimateNanos() / 1e9,
+                    run.sparseNanos() / 1e9, run.mergeNanos() / 1e9, 100.0 * run.overheadNanos() / 1e9 / flash);
+        }
+    }
+
+    /** {kept, candidates} over the visible needles outside the sink and local blocks. */
+    static int[] needleRecall(AttentionProblem p, long seed, SaleAttention.Run run, int bq, int bk) {
+        SplittableRandom r = new SplittableRandom(seed + 3);
+        int kept = 0, total = 0;
+        for (int n = 0; n < 8; n++) {
+            int i = r.nextInt(p.lq()), j = r.nextInt(p.lk());
+            if (j > i || p.k().get(0, 0, j, 0) != 4f * p.q().get(0, 0, i, 0)) continue;
+            int qb = i / bq, kb = j / bk, end = Math.min(p.lq(), (qb + 1) * bq);
+            if (kb == 0 || (kb + 1) * bk > end - 128) continue;
+            total++;
+            if (Arrays.binarySearch(run.selected()[qb], kb) >= 0) kept++;
+        }
+        return new int[] {kept, total};
+    }
+
+    /** Error against flash on every family at length l, for the tau sweep. */
+    static void saleFidelity(int d, int l) {
+        print("SALE causal L=%d D=%d: relative error ||o - o_flash|| / ||o_flash|| and density", l, d);
+        print("| family | tau=0.004 | 0.05 | 0.5 | 2 | 10 | 50 |");
+        print("|---|---|---|---|---|---|---|");
+        for (InputFamily f : InputFamily.values()) {
+            AttentionProblem p = draw(f, l, d, Masks.causal(), 5);
+            AttentionResult want = Attention.flash().forward(p);
+            StringBuilder row = new StringBuilder("| " + f.label() + " |");
+            for (double tau : new double[] {0.004, 0.05, 0.5, 2, 10, 50}) {
+                SaleAttention.Run run = ((SaleAttention) Attention.of(SaleAttention.NAME, java.util.Map.of("tau", tau))).run(p);
+                row.append(String.format(Locale.ROOT, " %.3g (%.3f) |", SaleAttentionTest.relError(run.result().out(), want.out()), run.density()));
+            }
+            print("%s", row);
+        }
+    }
+
+    /**
+     * One thread: the int16 tile test over a query chunk against {@code l} keys with no entry above (no early exit), against
+     * an fp32 GEMM of the same int4 values (what the estimate would cost on the float kernel) plus a compare pass.
+     */
+    static void estimator(int d, int l) {
+        int chunk = Int4Scores.CHUNK;
+        SplittableRandom r = new SplittableRandom(1);
+        short[] qT = new short[d * chunk], k = new short[l * d];
+        float[] qf = new float[d * chunk], kf = new float[l * d];
+        for (int x = 0; x < qT.length; x++) qf[x] = qT[x] = (short) (r.nextInt(15) - 7);
+        for (int x = 0; x < k.length; x++) kf[x] = k[x] = (short) (r.nextInt(15) - 7);
+        float[] a = new float[chunk], t = new float[chunk], dk = new float[l], bias = new float[l];
+        Arrays.fill(a, 1f);
+        Arrays.fill(t, Float.POSITIVE_INFINITY);
+        Arrays.fill(dk, 1f);
+        float[] s = new float[96 * chunk];
+        for (int rep = 0; rep < 3; rep++) {
+            long t0 = System.nanoTime();
+            boolean any = false;
+            for (int j0 = 0; j0 < l; j0 += 32) any |= Int4Scores.anyAbove(qT, k, d, j0, 32, a, t, dk, bias);
+            long t1 = System.nanoTime();
+            int hits = 0;
+            for (int j0 = 0; j0 + 96 <= l; j0 += 96) {
+                dev.attend.simd.Gemm.mul(96, chunk, d, kf, j0 * d, d, 1, qf, 0, chunk, s, 0, chunk, false);
+                for (int x = 0; x < s.length; x++) if (s[x] > t[x % chunk]) hits++;
+            }
+            long t2 = System.nanoTime();
+            double macs = (double) chunk * l * d;
+            print("estimator D=%d, %d queries x %d keys: int16 %.2f GMAC/s, fp32 GEMM + compare %.2f GMAC/s (%b %d)", d, chunk, l,
+                    macs / (t1 - t0), macs / (t2 - t1), any, hits);
+        }
+    }
+
+    // ---------------------------------------------------------------- MoH
+
+    static void moh(int d, int l) {
+        int heads = 8;
+        AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 1, heads, l, d), Tensor.randn(2, 1, heads, l, d), Tensor.randn(3, 1, heads, l, d), Masks.causal());
+        AttentionProblem warm = AttentionProblem.of(Tensor.randn(1, 1, heads, 2048, d), Tensor.randn(2, 1, heads, 2048, d), Tensor.randn(3, 1, heads, 2048, d), Masks.causal());
+        for (int i = 0; i < 3; i++) for (double a : new double[] {0.25, 1}) Attention.of("moh", java.util.Map.of("active", a)).forward(warm);
+        double flash = time(3, () -> Attention.flash().forward(p));
+        AttentionResult want = Attention.flash().forward(p);
+        print("MoH causal Hq=Hkv=%d L=%d D=%d, router norm, binary gates: flash (all heads) %.3f s", heads, l, d, flash);
+        print("| active routed fraction | active pairs | time s | vs flash | vs moh all-on | scores visited / all | rel. error vs MHA |");
+        print("|---|---|---|---|---|---|---|");
+        double allOn = 0;
+        for (double a : new double[] {1, 0.75, 0.5, 0.25}) {
+            MohAttention m = (MohAttention) Attention.of("moh", java.util.Map.of("active", a));
+            AttentionResult[] r = new AttentionResult[1];
+            double t = time(3, () -> r[0] = m.forward(p));
+            if (a == 1) allOn = t;
+            double frac = MohRouter.route(p.q(), 0, m.topK(heads), MohRouter.Kind.NORM).activeFraction();
+            print("| %.2f | %.3f | %.3f | %.2fx | %.2fx | %.3f | %.3g |", a, frac, t, flash / t, allOn / t,
+                    (double) r[0].stats().scores() / want.stats().scores(), SaleAttentionTest.relError(r[0].out(), want.out()));
+        }
+    }
+
+    // ---------------------------------------------------------------- masks on flash
+
+    static void masks(int d) {
+        List<Object[]> cases = new ArrayList<>();
+        cases.add(new Object[] {"full (dense)", Masks.full(), 16384});
+        cases.add(new Object[] {"causal", Masks.causal(), 32768});
+        cases.add(new Object[] {"sliding:4096", Masks.slidingWindow(4096), 131072});
+        cases.add(new Object[] {"sliding:1024", Masks.slidingWindow(1024), 65536});
+        cases.add(new Object[] {"sinks:4,4096", Mask.parse("sinks:4,4096"), 131072});
+        cases.add(new Object[] {"global-sliding:64,2048", Mask.parse("global-sliding:64,2048"), 65536});
+        for (double density : new double[] {0.1, 0.2, 0.3, 0.5, 0.7, 1.0}) {
+            cases.add(new Object[] {"block-sparse-random:128,128," + density, Mask.parse("block-sparse-random:128,128," + density + ",1"), 16384});
+        }
+        AttentionProblem warm = AttentionProblem.of(Tensor.randn(1, 1, 1, 4096, d), Tensor.randn(2, 1, 1, 4096, d), Tensor.randn(3, 1, 1, 4096, d), Masks.causal());
+        for (int i = 0; i < 5; i++) Attention.flash().forward(warm);
+        print("Masks on flash, D=%d, Hq=Hkv=1: GFLOP/s on the exact mask area (useful) and on the visited tiles", d);
+        print("| mask | L | time s | area / L^2 | useful GFLOP/s | visited GFLOP/s | vs dense (useful) | visited tiles | full tiles |");
+        print("|---|---|---|---|---|---|---|---|---|");
+        double dense = 0;
+        for (Object[] c : cases) {
+            int l = (int) c[2];
+            Mask mask = (Mask) c[1];
+            AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 1, 1, l, d), Tensor.randn(2, 1, 1, l, d), Tensor.randn(3, 1, 1, l, d), mask);
+            AttentionResult[] r = new AttentionResult[1];
+            double t = time(3, () -> r[0] = Attention.flash().forward(p));
+            double useful = Cost.forwardFlops(p) / t / 1e9, visited = r[0].stats().flops() / t / 1e9;
+            if (dense == 0) dense = useful;
+            print("| %s | %d | %.3f | %.4f | %.1f | %.1f | %.0f%% | %d | %d |", c[0], l, t, mask.area(1, 1, l, l) / ((double) l * l), useful, visited,
+                    100 * useful / dense, r[0].stats().blocks(), r[0].stats().fullBlocks());
+        }
+    }
+}
