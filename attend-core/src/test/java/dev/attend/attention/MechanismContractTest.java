@@ -110,7 +110,13 @@ class MechanismContractTest {
             MechanismDescriptor.Budget b = d.budget().orElseThrow();
             Param p = d.param(b.param()).orElseThrow();
             Number exactAt = b.higherIsMoreExact() ? p.max() : p.min();
-            params.put(p.name(), p.type() == Param.Type.DOUBLE ? exactAt.doubleValue() : p.type() == Param.Type.INT ? exactAt.intValue() : exactAt.longValue());
+            // Boxed one by one: a conditional over double, int and long would promote all three to double.
+            Object value = switch (p.type()) {
+                case DOUBLE -> exactAt.doubleValue();
+                case INT -> exactAt.intValue();
+                default -> exactAt.longValue();
+            };
+            params.put(p.name(), value);
         }
         AttentionMechanism m = Attention.of(name, params);
         int checked = 0;
