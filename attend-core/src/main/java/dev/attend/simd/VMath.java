@@ -40,6 +40,17 @@ public final class VMath {
         return true;
     }
 
+    /**
+     * The lanes' sum, added in lane order. {@code reduceLanes(ADD)} may add in another order once C2 compiles it
+     * (a tree) than before (a loop), so the same call could give other bits warm than cold; kernels that promise
+     * bit-identical results use this. Once per row: its cost does not matter.
+     */
+    public static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+
     /** e^x lane by lane (Cephes' expf polynomial after reducing x = n ln2 + r, |r| <= ln2/2). */
     public static FloatVector exp(FloatVector x) {
         VectorMask<Float> underflow = x.compare(VectorOperators.LT, MIN_X);

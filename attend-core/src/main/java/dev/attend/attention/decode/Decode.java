@@ -197,7 +197,7 @@ final class Decode {
                 e.intoArray(s, off + j);
                 sum = sum.add(e);
             }
-            float total = sum.reduceLanes(VectorOperators.ADD);
+            float total = VMath.sumLanes(sum);
             norm[off / CHUNK] = 1f / total;
             return max + (float) Math.log(total);
         }
