@@ -121,12 +121,18 @@ class HyperAttentionTest {
             AttentionProblem p = new Workload("hyper", Workload.Pass.FORWARD, shape, Workload.MaskAt.fixed(mask)).problem(family, 21);
             AttentionResult want = Attention.reference().forward(p);
             double[] byBlock = new double[3], bySamples = new double[3];
-            int[] sizes = {16, 64, 256};
+            int[] blocks = {16, 64, 256};
+            // At most 128 samples: causally, the smallest sampling step of the recursion at L = 1024, minLength = 128 is
+            // an off-diagonal block of 128 x 128, and the mechanism refuses more samples than that step has keys. At least
+            // 16: on the clustered family a query's mass sits on the ~1/16 of the keys near its centre, and below one
+            // expected heavy sample per query the ratio estimate is in its few-hits regime, where its error does not yet
+            // fall as 1/m (8 samples: 4.06, 16: 4.33, 32: 4.14, 64: 3.30 there, averaged over 6 seeds).
+            int[] samples = {16, 64, 128};
             for (int i = 0; i < 3; i++) {
-                byBlock[i] = relError(p, want, Attention.of("hyper:minLength=128,samples=32,block=" + sizes[i]));
+                byBlock[i] = relError(p, want, Attention.of("hyper:minLength=128,samples=32,block=" + blocks[i]));
                 // The sampled residual's error is a variance: average three seeds.
                 for (long seed = 0; seed < 3; seed++) {
-                    bySamples[i] += relError(p, want, Attention.of("hyper:minLength=128,block=32,seed=" + seed + ",samples=" + sizes[i])) / 3;
+                    bySamples[i] += relError(p, want, Attention.of("hyper:minLength=128,block=32,seed=" + seed + ",samples=" + samples[i])) / 3;
                 }
             }
             String what = family + " " + mask + ": by block " + java.util.Arrays.toString(byBlock) + ", by samples " + java.util.Arrays.toString(bySamples);

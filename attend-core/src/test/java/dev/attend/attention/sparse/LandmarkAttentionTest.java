@@ -190,22 +190,43 @@ class LandmarkAttentionTest {
         return loss;
     }
 
-    /** Raising the budget (block) lowers the error on every fidelity family; block >= L is exact. */
+    /**
+     * Raising the budget (block) lowers the error; block >= L is exact. On the clustered family the middle of the sweep
+     * is not monotone, and the method does not promise it: that family's 16 clusters are interleaved at random along the
+     * sequence, so a larger block mixes more clusters and its mean-key landmark (a Jensen lower bound of the block's
+     * log-mass, see the class Javadoc) misjudges it more, which offsets the larger exact part; even the training path
+     * (every block) rises from block 2 to 32 there. What holds on it: the coarse end is beaten by block L / 2, block L is
+     * exact, and at a fixed block the error falls as more blocks are retrieved (the other half of the budget).
+     */
     @ParameterizedTest
     @EnumSource(InputFamily.class)
     void errorFallsAsBlocksGrow(InputFamily family) {
         int l = 256;
         AttentionProblem p = family(family, 2, l, 32, Masks.causal(), 5);
         Tensor want = Attention.reference().forward(p).out();
-        double previous = Double.POSITIVE_INFINITY;
+        int[] blocks = {2, 8, 32, 128, 256};
+        double[] e = new double[blocks.length];
         StringBuilder seen = new StringBuilder();
-        for (int block : new int[] {2, 8, 32, 128, 256}) {
-            double e = relError(want, landmark(block, 2).forward(p).out());
-            seen.append(" block=").append(block).append(": ").append(e);
-            assertTrue(e <= previous * 1.05 + 1e-7, family + ": error rose:" + seen);
-            previous = e;
+        for (int i = 0; i < blocks.length; i++) {
+            e[i] = relError(want, landmark(blocks[i], 2).forward(p).out());
+            seen.append(" block=").append(blocks[i]).append(": ").append(e[i]);
         }
-        assertTrue(previous < 1e-6, family + ":" + seen);
+        if (family != InputFamily.CLUSTERED) {
+            for (int i = 1; i < blocks.length; i++) assertTrue(e[i] <= e[i - 1] * 1.05 + 1e-7, family + ": error rose:" + seen);
+        } else {
+            for (int i = 0; i < 3; i++) assertTrue(e[3] < e[i], family + ": block " + l / 2 + " not below block " + blocks[i] + ":" + seen);
+            for (int block : new int[] {8, 32}) {
+                double previous = Double.POSITIVE_INFINITY;
+                StringBuilder byTopK = new StringBuilder();
+                for (int topK : new int[] {1, 2, 4}) {
+                    double err = relError(want, landmark(block, topK).forward(p).out());
+                    byTopK.append(" topK=").append(topK).append(": ").append(err);
+                    assertTrue(err < previous, family + " block=" + block + ": error rose with topK:" + byTopK);
+                    previous = err;
+                }
+            }
+        }
+        assertTrue(e[blocks.length - 1] < 1e-6, family + ":" + seen);
     }
 
     /** More retrieved blocks: the error falls to the training path's. */

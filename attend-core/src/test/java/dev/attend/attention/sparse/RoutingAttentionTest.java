@@ -231,7 +231,13 @@ class RoutingAttentionTest {
         }
     }
 
-    /** Lowering the budget (exponent, so fewer and larger clusters) lowers the error on every family; 0 is exact. */
+    /**
+     * Lowering the budget (exponent, so fewer and larger clusters) lowers the error on every family; 0 is exact, to the
+     * fp32 accuracy of flash itself (on the clustered family, whose scores reach ~13, flash is ~1e-6 from fp64). Errors
+     * above 1 at small clusters are not a defect: a query averaging the values of a few keys has an output several
+     * times the norm of the exact one, which averages many (checked against a direct fp64 softmax over each query's
+     * clusters: the kernel agrees to ~1e-6).
+     */
     @ParameterizedTest
     @CsvSource({"GAUSSIAN, full", "CLUSTERED, full", "NEEDLE, full", "LOCAL, full", "GAUSSIAN, causal", "CLUSTERED, causal",
             "NEEDLE, causal", "LOCAL, causal"})
@@ -246,7 +252,8 @@ class RoutingAttentionTest {
             assertTrue(e <= previous * 1.05 + 1e-7, family + " " + mask + ": error rose:" + seen);
             previous = e;
         }
-        assertTrue(previous < 1e-6, family + ":" + seen);
+        double flash = relError(want, Attention.flash().forward(p).out());
+        assertTrue(previous <= 2 * flash + 1e-7, family + ": exponent 0 is not exact (flash itself: " + flash + "):" + seen);
     }
 
     /** Local heads: head h < localHeads is flash with the window and the mask; all heads local with a wide window is exact. */
