@@ -8,6 +8,7 @@ import dev.attend.attention.Gradients;
 import dev.attend.attention.InputFamily;
 import dev.attend.attention.Workload;
 import dev.attend.attention.mask.Masks;
+import dev.attend.simd.Parallel;
 import dev.attend.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,6 +19,7 @@ import java.lang.foreign.ValueLayout;
 import static dev.attend.attention.sparse.HyperAttentionTest.assertExact;
 import static dev.attend.attention.sparse.HyperAttentionTest.problem;
 import static dev.attend.attention.sparse.HyperAttentionTest.relError;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -176,5 +178,16 @@ class CcaAttentionTest {
         assertTrue(e.getMessage().startsWith("window: expected at least 1, got 0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new CcaCache(16, 8, 1, 3, 2, 16));
         assertTrue(e.getMessage().startsWith("qHeads: expected a multiple of kvHeads=2, got 3"), e.getMessage());
+    }
+
+    /** No seed, so no randomness: the same inputs give bit-identical outputs and LSEs, on one thread as on all. */
+    @Test
+    void resultsAreBitIdenticalAcrossCallsAndThreadCounts() {
+        AttentionProblem p = problem(10, 1, 2, 1, 700, 700, 32, Masks.causal());
+        AttentionMechanism m = Attention.of("cca:group=8,window=64");
+        AttentionResult a = m.forward(p);
+        assertArrayEquals(a.out().toArray(), m.forward(p).out().toArray(), "same call again");
+        assertArrayEquals(a.lse().toArray(), m.forward(p).lse().toArray(), "same call again: lse");
+        assertArrayEquals(a.out().toArray(), Parallel.withThreads(1, () -> m.forward(p).out().toArray()), "one thread");
     }
 }

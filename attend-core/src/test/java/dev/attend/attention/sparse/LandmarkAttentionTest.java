@@ -261,6 +261,8 @@ class LandmarkAttentionTest {
         AttentionProblem p = random(2, 1, 2, 2, 300, 300, 16, Masks.causal());
         AttentionResult a = landmark(10, 3).forward(p), b = landmark(10, 3).forward(p);
         assertTrue(Arrays.equals(a.out().toArray(), b.out().toArray()));
+        assertTrue(Arrays.equals(a.out().toArray(), dev.attend.simd.Parallel.withThreads(1, () -> landmark(10, 3).forward(p).out().toArray())),
+                "one thread: bit-identical");
         // Each query: its own block's visible keys, <= 3 blocks of 10, and the landmarks of its tile; far below 300^2 / 2.
         assertTrue(a.stats().scores() < 2L * 300 * (10 + 30 + 30), "scores " + a.stats().scores());
     }

@@ -293,6 +293,7 @@ class RoutingAttentionTest {
         AttentionProblem p = random(53, 1, 2, 2, 200, 200, 32, Masks.causal());
         float[] a = Attention.of("routing:seed=4").forward(p).out().toArray(), b = Attention.of("routing:seed=4").forward(p).out().toArray();
         assertArrayEquals(a, b);
+        assertArrayEquals(a, dev.attend.simd.Parallel.withThreads(1, () -> Attention.of("routing:seed=4").forward(p).out().toArray()), "one thread");
         assertNotEquals(Arrays.hashCode(a), Arrays.hashCode(Attention.of("routing:seed=5").forward(p).out().toArray()));
     }
 }

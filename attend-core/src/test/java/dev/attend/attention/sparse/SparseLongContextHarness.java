@@ -16,8 +16,10 @@ import java.util.Locale;
  * A measuring harness (not a test: no assertions, run by hand) for the long-context targets: causal self attention of
  * one head group, fp32, each mechanism against Attend's exact flash on the same inputs in the same JVM, with the error
  * at the same point (relative Frobenius and max |error| of the output against flash, whose own error against fp64 is
- * ~1e-6, far below the approximations'). Flash is timed once per shape (its cost does not depend on the data);
- * mechanisms get one warm-up and {@code runs} timed calls (median reported).
+ * ~1e-6, far below the approximations'). Flash is timed once per family (its single call is also the reference of the
+ * error), and each speed-up is against the flash time of the same family, measured minutes apart at most on a shared
+ * machine; mechanisms get one warm-up and {@code runs} timed calls (median reported). {@code --only} also prints the
+ * process's peak resident memory (VmHWM: heap, off-heap tensors and the JVM itself).
  * <pre>
  * java --add-modules jdk.incubator.vector -cp attend-core/target/classes:attend-core/target/test-classes \
  *     dev.attend.attention.sparse.SparseLongContextHarness L D families runs spec [spec..]
@@ -43,14 +45,12 @@ public final class SparseLongContextHarness {
         for (String f : args[2].split(",")) families.add(InputFamily.valueOf(f.toUpperCase(Locale.ROOT)));
         String[] specs = Arrays.copyOfRange(args, 4, args.length);
         Workload.Shape shape = Workload.Shape.self(1, 1, 1, l, d);
-        Double flashSeconds = null;
         for (InputFamily family : families) {
             AttentionProblem p = new Workload("flash", Workload.Pass.FORWARD, shape, Workload.MaskAt.fixed("causal")).problem(family, 11);
             long t0 = System.nanoTime();
             AttentionResult exact = Attention.flash().forward(p);
-            double ft = (System.nanoTime() - t0) / 1e9;
-            if (flashSeconds == null) flashSeconds = ft;
-            System.out.printf(Locale.ROOT, "L=%d D=%d %s flash %.3f s%n", l, d, family.label(), ft);
+            double flashSeconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf(Locale.ROOT, "L=%d D=%d %s flash %.3f s%n", l, d, family.label(), flashSeconds);
             for (String spec : specs) {
                 AttentionMechanism m = Attention.of(spec);
                 AttentionResult got = m.forward(p);   // warm-up, and the result the error is taken from
@@ -97,6 +97,19 @@ public final class SparseLongContextHarness {
             long s = System.nanoTime();
             AttentionResult res = m.forward(p);
             System.out.printf(Locale.ROOT, "L=%d D=%d %s run %d: %.3f s (%s)%n", l, d, m.spec(), r, (System.nanoTime() - s) / 1e9, res.stats());
+        }
+        System.out.println("peak resident memory: " + peakResident());
+    }
+
+    /** The VmHWM line of /proc/self/status (Linux), or why it is not known. */
+    private static String peakResident() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return line.substring(6).trim();
+            }
+            return "unknown (no VmHWM in /proc/self/status)";
+        } catch (java.io.IOException e) {
+            return "unknown (" + e.getMessage() + ")";
         }
     }
 
