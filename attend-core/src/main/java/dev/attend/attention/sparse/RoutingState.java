@@ -34,6 +34,8 @@ import java.util.SplittableRandom;
  * quickselect per centroid ({@code O(k L)}), the causal rule {@code O(k L)}. Memory: {@code k x L} floats per side.
  */
 public final class RoutingState {
+    /** Tokens per chunk of the cosine GEMM (see {@link #cosines}). */
+    private static final int COSINE_CHUNK = 1024;
     private final int heads, clusters, headDim;
     private final float[] means;   // [heads][clusters][headDim]
 
@@ -165,21 +167,11 @@ public final class RoutingState {
 
     /**
      * {@code sim[c * L + i] = cos(x_i, mu_c)} for the rows of (b, h) of {@code x}: unit-normalised rows (a zero row
-     * stays zero) against unit centroids, as one GEMM. A non-finite row gives NaN, which ranks first
+     * stays zero) against unit centroids, one GEMM per chunk of tokens. A non-finite row gives NaN, which ranks first
      * ({@link TopK}), so a non-finite token is routed deterministically and only rows that see it go non-finite.
      */
     private float[] cosines(Tensor x, int b, int h) {
-        int l = (int) x.dim(2), lp = Gemm.pad(l), d = headDim;
-        float[] xt = new float[d * lp], row = new float[d];
-        long base = ((long) b * x.dim(1) + h) * l;
-        for (int i = 0; i < l; i++) {
-            x.readRow(base + i, row, 0);
-            double n2 = 0;
-            for (float a : row) n2 += (double) a * a;
-            float inv = n2 > 0 ? (float) (1 / Math.sqrt(n2)) : 0f;
-            if (!Double.isFinite(n2)) inv = Float.NaN;
-            for (int a = 0; a < d; a++) xt[a * lp + i] = row[a] * inv;
-        }
+        int l = (int) x.dim(2), d = headDim;
         float[] mu = new float[clusters * d];
         for (int c = 0; c < clusters; c++) {
             double n2 = 0;
@@ -188,11 +180,27 @@ public final class RoutingState {
             float inv = n2 > 0 ? (float) (1 / Math.sqrt(n2)) : 0f;
             for (int a = 0; a < d; a++) mu[c * d + a] = means[off + a] * inv;
         }
-        float[] simPadded = new float[clusters * lp];
-        Gemm.mul(clusters, lp, d, mu, 0, d, 1, xt, 0, lp, simPadded, 0, lp, false);
-        if (lp == l) return simPadded;
+        // In chunks of tokens: one chunk's transposed rows (D x COSINE_CHUNK floats) stay in L2 while the k centroids
+        // sweep it (a single GEMM over all L tokens streams the whole of them from memory once per 6 centroids), and
+        // the chunks run in parallel, which matters at B = H = 1. The chunks are fixed from token 0, so a token's
+        // cosines do not depend on the thread count or on the tokens after it.
         float[] sim = new float[clusters * l];
-        for (int c = 0; c < clusters; c++) System.arraycopy(simPadded, c * lp, sim, c * l, l);
+        long base = ((long) b * x.dim(1) + h) * l;
+        int chunks = (l + COSINE_CHUNK - 1) / COSINE_CHUNK;
+        Parallel.forEach(chunks, (chunk, worker) -> {
+            int from = chunk * COSINE_CHUNK, n = Math.min(l, from + COSINE_CHUNK) - from, np = Gemm.pad(n);
+            float[] xt = new float[d * np], row = new float[d], part = new float[clusters * np];
+            for (int i = 0; i < n; i++) {
+                x.readRow(base + from + i, row, 0);
+                double n2 = 0;
+                for (float a : row) n2 += (double) a * a;
+                float inv = n2 > 0 ? (float) (1 / Math.sqrt(n2)) : 0f;
+                if (!Double.isFinite(n2)) inv = Float.NaN;
+                for (int a = 0; a < d; a++) xt[a * np + i] = row[a] * inv;
+            }
+            Gemm.mul(clusters, np, d, mu, 0, d, 1, xt, 0, np, part, 0, np, false);
+            for (int c = 0; c < clusters; c++) System.arraycopy(part, c * np, sim, c * l + from, n);
+        });
         return sim;
     }
 
