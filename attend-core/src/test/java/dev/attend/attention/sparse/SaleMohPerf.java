@@ -29,8 +29,10 @@ public final class SaleMohPerf {
         String what = args.length > 0 ? args[0] : "sale";
         int d = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int l = args.length > 2 ? Integer.parseInt(args[2]) : 65536;
+        double[] taus = args.length > 3 ? Arrays.stream(args[3].split(",")).mapToDouble(Double::parseDouble).toArray()
+                : new double[] {0.004, 0.05, 0.5, 2, 10, 50};
         switch (what) {
-            case "sale" -> sale(d, l);
+            case "sale" -> sale(d, l, taus, args.length > 4 ? Integer.parseInt(args[4]) : 4);
             case "sale-fidelity" -> saleFidelity(d, l);
             case "moh" -> moh(d, l);
             case "masks" -> masks(d);
@@ -64,7 +66,12 @@ public final class SaleMohPerf {
 
     // ---------------------------------------------------------------- SALE
 
-    static void sale(int d, int l) {
+    /**
+     * SALE against flash on NEEDLE inputs, for each tau: time, density, needle recall over {@code draws} draws (the timed one and
+     * {@code draws - 1} more, selection only), error, and the time of each phase. Flash is timed once (its JIT is warm from 4K;
+     * at 64K one call takes seconds and repeats agree to a few %), SALE the median of 3 after a warm-up.
+     */
+    static void sale(int d, int l, double[] taus, int draws) {
         AttentionProblem warm = draw(InputFamily.NEEDLE, 4096, d, Masks.causal(), 99);
         for (int i = 0; i < 3; i++) {
             Attention.flash().forward(warm);
@@ -72,19 +79,21 @@ public final class SaleMohPerf {
         }
         AttentionProblem p = draw(InputFamily.NEEDLE, l, d, Masks.causal(), 1);
         AttentionResult[] exact = new AttentionResult[1];
-        double flash = time(2, () -> exact[0] = Attention.flash().forward(p));
+        long f0 = System.nanoTime();
+        exact[0] = Attention.flash().forward(p);
+        double flash = (System.nanoTime() - f0) / 1e9;
         double gflops = Cost.forwardFlops(p) / flash / 1e9;
         print("SALE causal NEEDLE L=%d D=%d: exact flash %.2f s (%.1f GFLOP/s useful)", l, d, flash, gflops);
         print("| tau | time s | speed-up | density | needle blocks kept | rel. error vs flash | quantise s | sink+local s | estimate s | sparse s | merge s | overhead / flash |");
         print("|---|---|---|---|---|---|---|---|---|---|---|---|");
-        for (double tau : new double[] {0.004, 0.05, 0.5, 2, 10, 50}) {
+        for (double tau : taus) {
             SaleAttention s = (SaleAttention) Attention.of(SaleAttention.NAME, java.util.Map.of("tau", tau));
             SaleAttention.Run[] last = new SaleAttention.Run[1];
-            double t = time(2, () -> last[0] = s.run(p));
+            double t = time(3, () -> last[0] = s.run(p));
             SaleAttention.Run run = last[0];
             int[] needles = needleRecall(p, 1, run, 64, 32);
-            // Recall over more needles: three more draws, selection only.
-            for (long seed = 2; seed <= 4; seed++) {
+            // Recall over more needles: more draws (each a full run; only its selection is used).
+            for (long seed = 2; seed <= draws; seed++) {
                 AttentionProblem other = draw(InputFamily.NEEDLE, l, d, Masks.causal(), seed);
                 int[] n = needleRecall(other, seed, s.run(other), 64, 32);
                 needles[0] += n[0];
@@ -145,10 +154,11 @@ public final class SaleMohPerf {
         Arrays.fill(t, Float.POSITIVE_INFINITY);
         Arrays.fill(dk, 1f);
         float[] s = new float[96 * chunk];
+        short[] scratch = new short[Int4Scores.SCRATCH];
         for (int rep = 0; rep < 3; rep++) {
             long t0 = System.nanoTime();
             boolean any = false;
-            for (int j0 = 0; j0 < l; j0 += 32) any |= Int4Scores.anyAbove(qT, k, d, j0, 32, a, t, dk, bias);
+            for (int j0 = 0; j0 < l; j0 += 32) any |= Int4Scores.anyAbove(qT, k, d, j0, 32, a, t, dk, bias, scratch);
             long t1 = System.nanoTime();
             int hits = 0;
             for (int j0 = 0; j0 + 96 <= l; j0 += 96) {
