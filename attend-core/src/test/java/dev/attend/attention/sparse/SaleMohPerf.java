@@ -204,7 +204,7 @@ public final class SaleMohPerf {
         AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 1, heads, l, d), Tensor.randn(2, 1, heads, l, d), Tensor.randn(3, 1, heads, l, d), Masks.causal());
         AttentionProblem warm = AttentionProblem.of(Tensor.randn(1, 1, heads, 2048, d), Tensor.randn(2, 1, heads, 2048, d), Tensor.randn(3, 1, heads, 2048, d), Masks.causal());
         for (int i = 0; i < 3; i++) for (double a : new double[] {0.25, 1}) Attention.of("moh", java.util.Map.of("active", a)).forward(warm);
-        double flash = time(3, () -> Attention.flash().forward(p));
+        double flash = time(5, () -> Attention.flash().forward(p));
         AttentionResult want = Attention.flash().forward(p);
         print("MoH causal Hq=Hkv=%d L=%d D=%d, router norm, binary gates: flash (all heads) %.3f s", heads, l, d, flash);
         print("| active routed fraction | active pairs | time s | vs flash | vs moh all-on | scores visited / all | rel. error vs MHA |");
@@ -213,7 +213,7 @@ public final class SaleMohPerf {
         for (double a : new double[] {1, 0.75, 0.5, 0.25}) {
             MohAttention m = (MohAttention) Attention.of("moh", java.util.Map.of("active", a));
             AttentionResult[] r = new AttentionResult[1];
-            double t = time(3, () -> r[0] = m.forward(p));
+            double t = time(5, () -> r[0] = m.forward(p));
             if (a == 1) allOn = t;
             double frac = MohRouter.route(p.q(), 0, m.topK(heads), MohRouter.Kind.NORM).activeFraction();
             print("| %.2f | %.3f | %.3f | %.2fx | %.2fx | %.3f | %.3g |", a, frac, t, flash / t, allOn / t,
