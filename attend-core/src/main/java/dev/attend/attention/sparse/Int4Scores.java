@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,7 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code a_i * dk_j * dot + bias_j > t_i}; the caller folds steps, scale, mean corrections and the threshold
  * into {@code a}, {@code dk}, {@code bias} and {@code t}. Queries are the vector lanes: a chunk of
  * {@link #CHUNK} queries is {@code 4} short vectors, keys are broadcast two at a time (8 accumulators, 4 query
- * loads, 2 broadcasts: what AVX2's 16 registers hold). It stops at the first pair of keys with an entry above.
+ * loads, 2 broadcasts: what AVX2's 16 registers hold); each key's column of dots is then widened to float and
+ * tested against its thresholds. It stops at the first pair of keys with an entry above.
  * Cost: {@code 2 * CHUNK * nk * D} integer operations at most.
  */
 final class Int4Scores {
@@ -29,6 +31,11 @@ final class Int4Scores {
     static final int SL = S.length();
     /** Queries per tile test: 4 short vectors (64 with AVX2). */
     static final int CHUNK = 4 * SL;
+    /** Float lanes per vector, and the short species of that many lanes (half a short vector). */
+    static final int FL = FS.length();
+    static final VectorSpecies<Short> HS = VectorSpecies.of(short.class, VectorShape.forBitSize(FL * Short.SIZE));
+    /** Shorts of the scratch {@link #anyAbove} needs: two keys' columns of dots. */
+    static final int SCRATCH = 2 * CHUNK;
     /** Largest head dimension whose int4 dot products cannot overflow int16: 49 * D < 32768. */
     static final int MAX_HEAD_DIM = 32767 / 49;
 
@@ -78,9 +85,9 @@ final class Int4Scores {
      * True when some entry of the tile of {@link #CHUNK} queries by keys {@code j0 .. j0+nk-1} has
      * {@code a[i] * dk[j] * dot(i, j) + bias[j] > t[i]}. {@code qT} holds the chunk transposed: query lane i of
      * dimension x at {@code qT[x * CHUNK + i]}; {@code k} holds key j's row at {@code k[j * d]}; {@code a} and
-     * {@code t} are indexed by lane (padded lanes: a = 0, t = +inf).
+     * {@code t} are indexed by lane (padded lanes: a = 0, t = +inf). {@code scratch} holds {@link #SCRATCH} shorts.
      */
-    static boolean anyAbove(short[] qT, short[] k, int d, int j0, int nk, float[] a, float[] t, float[] dk, float[] bias) {
+    static boolean anyAbove(short[] qT, short[] k, int d, int j0, int nk, float[] a, float[] t, float[] dk, float[] bias, short[] scratch) {
         int j = j0, end = j0 + nk;
         for (; j + 1 < end; j += 2) {
             ShortVector c00 = ShortVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
@@ -99,7 +106,9 @@ final class Int4Scores {
                 c12 = c12.add(q2.mul(b1));
                 c13 = c13.add(q3.mul(b1));
             }
-            if (above(c00, c01, c02, c03, a, t, dk[j], bias[j]) || above(c10, c11, c12, c13, a, t, dk[j + 1], bias[j + 1])) return true;
+            store(c00, c01, c02, c03, scratch, 0);
+            store(c10, c11, c12, c13, scratch, CHUNK);
+            if (above(scratch, 0, a, t, dk[j], bias[j]) || above(scratch, CHUNK, a, t, dk[j + 1], bias[j + 1])) return true;
         }
         if (j < end) {
             ShortVector c0 = ShortVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
@@ -111,25 +120,34 @@ final class Int4Scores {
                 c2 = c2.add(ShortVector.fromArray(S, qT, qo + 2 * SL).mul(b0));
                 c3 = c3.add(ShortVector.fromArray(S, qT, qo + 3 * SL).mul(b0));
             }
-            return above(c0, c1, c2, c3, a, t, dk[j], bias[j]);
+            store(c0, c1, c2, c3, scratch, 0);
+            return above(scratch, 0, a, t, dk[j], bias[j]);
         }
         return false;
     }
 
-    /** One key's column of the tile: the 4 vectors of integer dots against the chunk's thresholds. */
-    private static boolean above(ShortVector c0, ShortVector c1, ShortVector c2, ShortVector c3, float[] a, float[] t, float dk, float bias) {
-        VectorMask<Float> any = part(c0, 0, a, t, dk, bias).or(part(c1, SL, a, t, dk, bias));
-        any = any.or(part(c2, 2 * SL, a, t, dk, bias)).or(part(c3, 3 * SL, a, t, dk, bias));
-        return any.anyTrue();
+    private static void store(ShortVector c0, ShortVector c1, ShortVector c2, ShortVector c3, short[] scratch, int off) {
+        c0.intoArray(scratch, off);
+        c1.intoArray(scratch, off + SL);
+        c2.intoArray(scratch, off + 2 * SL);
+        c3.intoArray(scratch, off + 3 * SL);
     }
 
-    /** Both float halves of one short vector of dots (lanes {@code off ..}) compared with their thresholds. */
-    private static VectorMask<Float> part(ShortVector dots, int off, float[] a, float[] t, float dk, float bias) {
-        FloatVector lo = (FloatVector) dots.convertShape(VectorOperators.S2F, FS, 0);
-        FloatVector hi = (FloatVector) dots.convertShape(VectorOperators.S2F, FS, 1);
-        int n = FS.length();
-        VectorMask<Float> m = lo.mul(FloatVector.fromArray(FS, a, off).mul(dk)).add(bias).compare(VectorOperators.GT, FloatVector.fromArray(FS, t, off));
-        return m.or(hi.mul(FloatVector.fromArray(FS, a, off + n).mul(dk)).add(bias).compare(VectorOperators.GT, FloatVector.fromArray(FS, t, off + n)));
+    /**
+     * One key's column of the tile (the {@link #CHUNK} integer dots at {@code scratch[off ..]}) against the chunk's thresholds.
+     * The dots go through memory and come back as short vectors of the float vector's lane count: that widening
+     * ({@code vpmovsxwd} + {@code vcvtdq2ps}) is compiled to two instructions, while converting the upper half of a full short
+     * vector in registers ({@code convertShape(S2F, FS, 1)}) is not intrinsified on JDK 25 and cost ten times the dot
+     * products (5 against 53 GMAC/s on one AVX2 core, SaleMohPerf estimator).
+     */
+    private static boolean above(short[] scratch, int off, float[] a, float[] t, float dk, float bias) {
+        VectorMask<Float> any = FS.maskAll(false);
+        for (int i = 0; i < CHUNK; i += FL) {
+            FloatVector dots = (FloatVector) ShortVector.fromArray(HS, scratch, off + i).convertShape(VectorOperators.S2F, FS, 0);
+            FloatVector est = dots.mul(FloatVector.fromArray(FS, a, i).mul(dk)).add(bias);
+            any = any.or(est.compare(VectorOperators.GT, FloatVector.fromArray(FS, t, i)));
+        }
+        return any.anyTrue();
     }
 
     /** The same test in scalar arithmetic over an explicit set of lanes (for tiles partly hidden by the mask). */

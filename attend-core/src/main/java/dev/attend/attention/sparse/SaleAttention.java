@@ -321,6 +321,7 @@ public final class SaleAttention extends AttentionMechanism {
         Parallel.run(items, (w, workers) -> {
             short[] qT = new short[d * Int4Scores.CHUNK];
             float[] a = new float[Int4Scores.CHUNK], t = new float[Int4Scores.CHUNK];
+            short[] scratch = new short[Int4Scores.SCRATCH];
             int[] keep = new int[visible.kBlocks()];
             for (int i; (i = next.getAndIncrement()) < items; ) {
                 int qb = qBlocks - 1 - i / heads, bh = i % heads, r = bh * qBlocks + qb;
@@ -348,7 +349,7 @@ public final class SaleAttention extends AttentionMechanism {
                         if (chosen[ci]) continue;
                         int kb = cand[ci] >>> 1, j0 = kb * blockK, nk = Math.min(blockK, lk - j0);
                         chosen[ci] = (cand[ci] & 1) != 0
-                                ? Int4Scores.anyAbove(qT, qz.k4[bk], d, j0, nk, a, t, qz.dk[bk], qz.bias[bh])
+                                ? Int4Scores.anyAbove(qT, qz.k4[bk], d, j0, nk, a, t, qz.dk[bk], qz.bias[bh], scratch)
                                 : anyVisibleAbove(p, b, h, c0, nq, j0, nk, qT, qz.k4[bk], d, a, t, qz.dk[bk], qz.bias[bh]);
                     }
                 }

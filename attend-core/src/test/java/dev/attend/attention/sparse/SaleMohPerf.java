@@ -29,8 +29,10 @@ public final class SaleMohPerf {
         String what = args.length > 0 ? args[0] : "sale";
         int d = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int l = args.length > 2 ? Integer.parseInt(args[2]) : 65536;
+        double[] taus = args.length > 3 ? Arrays.stream(args[3].split(",")).mapToDouble(Double::parseDouble).toArray()
+                : new double[] {0.004, 0.05, 0.5, 2, 10, 50};
         switch (what) {
-            case "sale" -> sale(d, l);
+            case "sale" -> sale(d, l, taus, args.length > 4 ? Integer.parseInt(args[4]) : 4);
             case "sale-fidelity" -> saleFidelity(d, l);
             case "moh" -> moh(d, l);
             case "masks" -> masks(d);
@@ -64,7 +66,12 @@ public final class SaleMohPerf {
 
     // ---------------------------------------------------------------- SALE
 
-    static void sale(int d, int l) {
+    /**
+     * SALE against flash on NEEDLE inputs, for each tau: time, density, needle recall over {@code draws} draws (the timed one and
+     * {@code draws - 1} more, selection only), error, and the time of each phase. Flash is timed once (its JIT is warm from 4K;
+     * at 64K one call takes seconds and repeats agree to a few %), SALE the median of 3 after a warm-up.
+     */
+    static void sale(int d, int l, double[] taus, int draws) {
         AttentionProblem warm = draw(InputFamily.NEEDLE, 4096, d, Masks.causal(), 99);
         for (int i = 0; i < 3; i++) {
             Attention.flash().forward(warm);
@@ -72,29 +79,56 @@ public final class SaleMohPerf {
         }
         AttentionProblem p = draw(InputFamily.NEEDLE, l, d, Masks.causal(), 1);
         AttentionResult[] exact = new AttentionResult[1];
-        double flash = time(2, () -> exact[0] = Attention.flash().forward(p));
+        long f0 = System.nanoTime();
+        exact[0] = Attention.flash().forward(p);
+        double flash = (System.nanoTime() - f0) / 1e9;
         double gflops = Cost.forwardFlops(p) / flash / 1e9;
         print("SALE causal NEEDLE L=%d D=%d: exact flash %.2f s (%.1f GFLOP/s useful)", l, d, flash, gflops);
-        print("| tau | time s | speed-up | density | needle blocks kept | rel. error vs flash | quantise s | sink+local s | estimate s | sparse s | merge s | overhead / flash |");
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|");
-        for (double tau : new double[] {0.004, 0.05, 0.5, 2, 10, 50}) {
+        print("| tau | time s | speed-up | density | needle blocks kept | rel. error vs flash | needle rows' error | quantise s | sink+local s | estimate s | sparse s | merge s | overhead / flash |");
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (double tau : taus) {
             SaleAttention s = (SaleAttention) Attention.of(SaleAttention.NAME, java.util.Map.of("tau", tau));
             SaleAttention.Run[] last = new SaleAttention.Run[1];
-            double t = time(2, () -> last[0] = s.run(p));
+            double t = time(3, () -> last[0] = s.run(p));
             SaleAttention.Run run = last[0];
             int[] needles = needleRecall(p, 1, run, 64, 32);
-            // Recall over more needles: three more draws, selection only.
-            for (long seed = 2; seed <= 4; seed++) {
+            // Recall over more needles: more draws (each a full run; only its selection is used).
+            for (long seed = 2; seed <= draws; seed++) {
                 AttentionProblem other = draw(InputFamily.NEEDLE, l, d, Masks.causal(), seed);
                 int[] n = needleRecall(other, seed, s.run(other), 64, 32);
                 needles[0] += n[0];
                 needles[1] += n[1];
             }
             double err = SaleAttentionTest.relError(run.result().out(), exact[0].out());
-            print("| %s | %.2f | %.2fx | %.4f | %d / %d | %.3g | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% |", tau, t, flash / t, run.density(),
-                    needles[0], needles[1], err, run.quantiseNanos() / 1e9, run.exactNanos() / 1e9, run.estimateNanos() / 1e9,
+            double needleErr = rowError(run.result().out(), exact[0].out(), needleRows(p, 1));
+            print("| %s | %.2f | %.2fx | %.4f | %d / %d | %.3g | %.3g | %.3f | %.3f | %.3f | %.3f | %.3f | %.1f%% |", tau, t, flash / t, run.density(),
+                    needles[0], needles[1], err, needleErr, run.quantiseNanos() / 1e9, run.exactNanos() / 1e9, run.estimateNanos() / 1e9,
                     run.sparseNanos() / 1e9, run.mergeNanos() / 1e9, 100.0 * run.overheadNanos() / 1e9 / flash);
         }
+    }
+
+    /** The query rows of the timed NEEDLE draw whose needle key is still in place and visible (causal). */
+    static int[] needleRows(AttentionProblem p, long seed) {
+        SplittableRandom r = new SplittableRandom(seed + 3);
+        List<Integer> rows = new ArrayList<>();
+        for (int n = 0; n < 8; n++) {
+            int i = r.nextInt(p.lq()), j = r.nextInt(p.lk());
+            if (j <= i && p.k().get(0, 0, j, 0) == 4f * p.q().get(0, 0, i, 0)) rows.add(i);
+        }
+        return rows.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** ||a - b|| / ||b|| over the given query rows of head 0. */
+    static double rowError(Tensor a, Tensor b, int[] rows) {
+        double num = 0, den = 0;
+        for (int i : rows) {
+            for (int x = 0; x < a.dim(3); x++) {
+                double u = a.get(0, 0, i, x), w = b.get(0, 0, i, x);
+                num += (u - w) * (u - w);
+                den += w * w;
+            }
+        }
+        return Math.sqrt(num / den);
     }
 
     /** {kept, candidates} over the visible needles outside the sink and local blocks. */
@@ -145,10 +179,11 @@ public final class SaleMohPerf {
         Arrays.fill(t, Float.POSITIVE_INFINITY);
         Arrays.fill(dk, 1f);
         float[] s = new float[96 * chunk];
+        short[] scratch = new short[Int4Scores.SCRATCH];
         for (int rep = 0; rep < 3; rep++) {
             long t0 = System.nanoTime();
             boolean any = false;
-            for (int j0 = 0; j0 < l; j0 += 32) any |= Int4Scores.anyAbove(qT, k, d, j0, 32, a, t, dk, bias);
+            for (int j0 = 0; j0 < l; j0 += 32) any |= Int4Scores.anyAbove(qT, k, d, j0, 32, a, t, dk, bias, scratch);
             long t1 = System.nanoTime();
             int hits = 0;
             for (int j0 = 0; j0 + 96 <= l; j0 += 96) {
@@ -169,7 +204,7 @@ public final class SaleMohPerf {
         AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 1, heads, l, d), Tensor.randn(2, 1, heads, l, d), Tensor.randn(3, 1, heads, l, d), Masks.causal());
         AttentionProblem warm = AttentionProblem.of(Tensor.randn(1, 1, heads, 2048, d), Tensor.randn(2, 1, heads, 2048, d), Tensor.randn(3, 1, heads, 2048, d), Masks.causal());
         for (int i = 0; i < 3; i++) for (double a : new double[] {0.25, 1}) Attention.of("moh", java.util.Map.of("active", a)).forward(warm);
-        double flash = time(3, () -> Attention.flash().forward(p));
+        double flash = time(5, () -> Attention.flash().forward(p));
         AttentionResult want = Attention.flash().forward(p);
         print("MoH causal Hq=Hkv=%d L=%d D=%d, router norm, binary gates: flash (all heads) %.3f s", heads, l, d, flash);
         print("| active routed fraction | active pairs | time s | vs flash | vs moh all-on | scores visited / all | rel. error vs MHA |");
@@ -178,7 +213,7 @@ public final class SaleMohPerf {
         for (double a : new double[] {1, 0.75, 0.5, 0.25}) {
             MohAttention m = (MohAttention) Attention.of("moh", java.util.Map.of("active", a));
             AttentionResult[] r = new AttentionResult[1];
-            double t = time(3, () -> r[0] = m.forward(p));
+            double t = time(5, () -> r[0] = m.forward(p));
             if (a == 1) allOn = t;
             double frac = MohRouter.route(p.q(), 0, m.topK(heads), MohRouter.Kind.NORM).activeFraction();
             print("| %.2f | %.3f | %.3f | %.2fx | %.2fx | %.3f | %.3g |", a, frac, t, flash / t, allOn / t,
@@ -188,33 +223,48 @@ public final class SaleMohPerf {
 
     // ---------------------------------------------------------------- masks on flash
 
+    /**
+     * Library masks on flash: time, GFLOP/s on the exact mask area (useful) and on the tiles the kernel visited (the work it
+     * did, {@code stats().flops()}), against the dense kernels: {@code full} at 8K (the reference of the block-sparse rows,
+     * same L) and {@code causal} at 16K (the reference of the long masks: an exact causal 128K takes minutes per call).
+     */
     static void masks(int d) {
         List<Object[]> cases = new ArrayList<>();
-        cases.add(new Object[] {"full (dense)", Masks.full(), 16384});
-        cases.add(new Object[] {"causal", Masks.causal(), 32768});
+        cases.add(new Object[] {"full (dense)", Masks.full(), 8192});
+        cases.add(new Object[] {"causal (dense)", Masks.causal(), 16384});
         cases.add(new Object[] {"sliding:4096", Masks.slidingWindow(4096), 131072});
-        cases.add(new Object[] {"sliding:1024", Masks.slidingWindow(1024), 65536});
         cases.add(new Object[] {"sinks:4,4096", Mask.parse("sinks:4,4096"), 131072});
         cases.add(new Object[] {"global-sliding:64,2048", Mask.parse("global-sliding:64,2048"), 65536});
-        for (double density : new double[] {0.1, 0.2, 0.3, 0.5, 0.7, 1.0}) {
-            cases.add(new Object[] {"block-sparse-random:128,128," + density, Mask.parse("block-sparse-random:128,128," + density + ",1"), 16384});
+        for (double density : new double[] {0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0}) {
+            cases.add(new Object[] {"block-sparse-random:128,128," + density, Mask.parse("block-sparse-random:128,128," + density + ",1"), 8192});
         }
+        // The two dense references are measured again at the end: ratios use the faster of the two measurements, so neither a
+        // cold JIT at the start nor another job during one of them flatters the sparse rows.
+        cases.add(cases.get(0));
+        cases.add(cases.get(1));
         AttentionProblem warm = AttentionProblem.of(Tensor.randn(1, 1, 1, 4096, d), Tensor.randn(2, 1, 1, 4096, d), Tensor.randn(3, 1, 1, 4096, d), Masks.causal());
-        for (int i = 0; i < 5; i++) Attention.flash().forward(warm);
-        print("Masks on flash, D=%d, Hq=Hkv=1: GFLOP/s on the exact mask area (useful) and on the visited tiles", d);
-        print("| mask | L | time s | area / L^2 | useful GFLOP/s | visited GFLOP/s | vs dense (useful) | visited tiles | full tiles |");
-        print("|---|---|---|---|---|---|---|---|---|");
-        double dense = 0;
-        for (Object[] c : cases) {
+        for (int i = 0; i < 10; i++) Attention.flash().forward(warm);
+        double[][] rows = new double[cases.size()][];
+        for (int ci = 0; ci < cases.size(); ci++) {
+            Object[] c = cases.get(ci);
             int l = (int) c[2];
             Mask mask = (Mask) c[1];
             AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 1, 1, l, d), Tensor.randn(2, 1, 1, l, d), Tensor.randn(3, 1, 1, l, d), mask);
             AttentionResult[] r = new AttentionResult[1];
             double t = time(3, () -> r[0] = Attention.flash().forward(p));
-            double useful = Cost.forwardFlops(p) / t / 1e9, visited = r[0].stats().flops() / t / 1e9;
-            if (dense == 0) dense = useful;
-            print("| %s | %d | %.3f | %.4f | %.1f | %.1f | %.0f%% | %d | %d |", c[0], l, t, mask.area(1, 1, l, l) / ((double) l * l), useful, visited,
-                    100 * useful / dense, r[0].stats().blocks(), r[0].stats().fullBlocks());
+            rows[ci] = new double[] {l, t, mask.area(1, 1, l, l) / ((double) l * l), Cost.forwardFlops(p) / t / 1e9, r[0].stats().flops() / t / 1e9,
+                    r[0].stats().blocks(), r[0].stats().fullBlocks()};
+        }
+        int n = cases.size();
+        double full = Math.max(rows[0][4], rows[n - 2][4]), causal = Math.max(rows[1][4], rows[n - 1][4]);
+        print("Masks on flash, D=%d, Hq=Hkv=1: GFLOP/s on the exact mask area (useful) and on the visited tiles (done); dense references: "
+                + "full 8K %.1f, causal 16K %.1f GFLOP/s (the better of two measurements)", d, full, causal);
+        print("| mask | L | time s | area / L^2 | useful GFLOP/s | visited GFLOP/s | visited vs full 8K | visited vs causal 16K | visited tiles | full tiles |");
+        print("|---|---|---|---|---|---|---|---|---|---|");
+        for (int ci = 0; ci < n; ci++) {
+            double[] x = rows[ci];
+            print("| %s | %d | %.3f | %.4f | %.1f | %.1f | %.0f%% | %.0f%% | %d | %d |", cases.get(ci)[0], (int) x[0], x[1], x[2], x[3], x[4],
+                    100 * x[4] / full, 100 * x[4] / causal, (long) x[5], (long) x[6]);
         }
     }
 }
