@@ -26,6 +26,12 @@ public final class Attention {
         register(FlashAttention.DESCRIPTOR);
         register(ReferenceAttention.DESCRIPTOR);
         for (MechanismDescriptor d : DecodeAttention.DESCRIPTORS) register(d);
+        register(dev.attend.attention.sparse.HyperAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.CcaAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.LandmarkAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.RoutingAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.SaleAttention.DESCRIPTOR);
+        register(dev.attend.attention.sparse.MohAttention.DESCRIPTOR);
     }
 
     private Attention() {}
