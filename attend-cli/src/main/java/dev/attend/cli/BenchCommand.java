@@ -132,8 +132,14 @@ final class BenchCommand implements Callable<Integer> {
                         stderr.println(String.format("[%d/%d] %s: %s", index + 1, total, r.name(), summaryOf(r)));
                         stderr.flush();
                     }
-                    write(dir, command, peak, samples, merge(kept, soFar), List.of(), false);
+                    // The results after every case; the tables and the page every few seconds (rendering them after
+                    // each of a quick run's ~400 cases took longer than measuring the cases).
+                    boolean full = System.nanoTime() - lastFullWrite > FULL_WRITE_EVERY_NANOS;
+                    write(dir, command, peak, samples, merge(kept, soFar), List.of(), false, full);
+                    if (full) lastFullWrite = System.nanoTime();
                 }
+
+                private long lastFullWrite = System.nanoTime();
             };
             if (settings == null && cases.stream().anyMatch(c -> "attend".equals(c.source()))) {
                 if (pb != null) pb.setExtraMessage("warming up the JIT");
@@ -163,10 +169,14 @@ final class BenchCommand implements Callable<Integer> {
                 r.pctBw() == null ? "" : String.format(", %.1f%% of bw", r.pctBw()));
     }
 
+    private static final long FULL_WRITE_EVERY_NANOS = 10_000_000_000L;
+
     private void write(Path dir, String command, MachinePeak.Result peak, List<MachinePeak.Result> samples, List<BenchResult> results,
-                       List<String> warnings, boolean peakUnstable) {
+                       List<String> warnings, boolean peakUnstable, boolean tables) {
         try {
-            ReportWriter.write(dir, runOf(command, peak, samples, results, warnings, peakUnstable), false);
+            BenchRun run = runOf(command, peak, samples, results, warnings, peakUnstable);
+            if (tables) ReportWriter.write(dir, run, false);
+            else ReportWriter.writeResults(dir, run);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -68,7 +68,7 @@ public final class FidelityCases {
         return null;
     }
 
-    /** Settings of the budget parameter: from a sixteenth of the default up to the exact end of its range (4 or 5 points). */
+    /** Settings of the budget parameter: from a sixteenth of the default up to the exact end of its range (4 to 6 points; quick: 2 or 3). */
     static List<Map<String, Object>> settings(MechanismDescriptor d, boolean quick) {
         if (d.budget().isEmpty()) return List.of(Map.of());
         MechanismDescriptor.Budget b = d.budget().orElseThrow();
@@ -77,11 +77,11 @@ public final class FidelityCases {
         List<Double> values = new ArrayList<>();
         if (b.higherIsMoreExact()) {
             double start = Math.max(lo, def / 16);
-            for (double v = start; v < hi && values.size() < (quick ? 3 : 4); v *= 4) values.add(v);
+            for (double v = start; v < hi && values.size() < (quick ? 1 : 4); v *= 4) values.add(v);
             values.add(p.type() == Param.Type.DOUBLE ? hi : Math.min(hi, Math.max(def * 4, values.get(values.size() - 1) * 4)));
         } else {
             double start = Math.min(hi, def * 16);
-            for (double v = start; v > lo && values.size() < (quick ? 3 : 4); v /= 4) values.add(v);
+            for (double v = start; v > lo && values.size() < (quick ? 1 : 4); v /= 4) values.add(v);
             values.add(lo);
         }
         if (!values.contains(def)) values.add(def);

@@ -69,6 +69,16 @@ public final class ReportWriter {
         return md;
     }
 
+    /**
+     * Only {@code results.json} and {@code results.csv}: what a run rewrites after every case (cheap, and all that
+     * {@code --resume} needs), between the fuller partial reports of {@link #write(Path, BenchRun, boolean)}.
+     */
+    public static void writeResults(Path dir, BenchRun run) throws IOException {
+        Files.createDirectories(dir);
+        atomic(dir, RESULTS_JSON, json(run).getBytes(StandardCharsets.UTF_8));
+        atomic(dir, RESULTS_CSV, ResultsCsv.render(run.results()).getBytes(StandardCharsets.UTF_8));
+    }
+
     /** The top-level object of {@code results.json}, in the documented key order. */
     public static Map<String, Object> toJson(BenchRun run) {
         Map<String, Object> root = new LinkedHashMap<>();
