@@ -285,6 +285,7 @@ public final class Gemm {
         c30.intoArray(c, co + 3 * cRs); c31.intoArray(c, co + 3 * cRs + cVs);
     }
 
+    /** {@link #rows4} with A stepping by LANES: a method of its own, as C2 drops the checks only for a constant step. */
     private static void lanes4(int k, float[] a, int ao, float[] b, int bo, float[] c, int co, int cRs, int cVs, boolean acc) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
         if (acc) {
