@@ -1,5 +1,11 @@
 package dev.attend.peers;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.attend.attention.Attention;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.Support;
@@ -198,10 +204,22 @@ public final class PeerMain {
         return msg.length() > 600 ? msg.substring(0, 600) + "..." : msg;
     }
 
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The protocol's JSON (requests, responses); a text that is not JSON is an IllegalArgumentException. */
+    static JsonNode readJson(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            long at = e.getLocation() == null ? -1 : e.getLocation().getCharOffset();
+            throw new IllegalArgumentException("request: not JSON at offset " + at + ": " + e.getOriginalMessage());
+        }
+    }
+
     private static String peerNameOf(Path request) {
         try {
-            if (MiniJson.parse(Files.readString(request)) instanceof java.util.Map<?, ?> m
-                    && m.get("peer") instanceof String s) return s;
+            JsonNode peer = readJson(Files.readString(request)).get("peer");
+            if (peer != null && peer.isTextual()) return peer.textValue();
         } catch (IOException | RuntimeException ignored) {
             // the response says what went wrong with the request
         }
@@ -230,20 +248,22 @@ public final class PeerMain {
         }
 
         String toJson() {
-            StringBuilder b = new StringBuilder("{");
-            b.append("\"peer\": ").append(MiniJson.quote(peer));
-            b.append(", \"status\": ").append(MiniJson.quote(status));
-            b.append(", \"message\": ").append(MiniJson.quote(message));
-            b.append(", \"variant\": ").append(MiniJson.quote(variant));
-            b.append(", \"validation\": ");
-            if (validation == null) b.append("null");
-            else b.append("{\"Lq\": ").append(validation.lq()).append(", \"Lk\": ").append(validation.lk())
-                    .append(", \"max_abs_error\": ").append(MiniJson.number(validation.maxAbsError()))
-                    .append(", \"tolerance\": ").append(MiniJson.number(validation.tolerance())).append('}');
-            b.append(", \"times_ms\": [");
-            for (int i = 0; i < timesMs.size(); i++) b.append(i == 0 ? "" : ", ").append(MiniJson.number(timesMs.get(i)));
-            b.append("], \"threads\": ").append(threads).append('}');
-            return b.toString();
+            ObjectNode r = JSON.createObjectNode().put("peer", peer).put("status", status).put("message", message).put("variant", variant);
+            if (validation == null) {
+                r.putNull("validation");
+            } else {
+                r.putObject("validation").put("Lq", validation.lq()).put("Lk", validation.lk())
+                        .put("max_abs_error", finite(validation.maxAbsError())).put("tolerance", finite(validation.tolerance()));
+            }
+            ArrayNode times = r.putArray("times_ms");
+            for (double t : timesMs) times.add(finite(t));
+            r.put("threads", threads);
+            return r.toString();
+        }
+
+        /** JSON has no NaN or infinity: such a figure is written as null. */
+        private static Double finite(double v) {
+            return Double.isFinite(v) ? v : null;
         }
     }
 }

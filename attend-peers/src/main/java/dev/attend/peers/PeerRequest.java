@@ -1,10 +1,11 @@
 package dev.attend.peers;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import dev.attend.attention.Workload;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * REQUEST.json of the peer protocol (see {@link PeerMain}): which peer, the workload exactly as the bench names it,
@@ -33,10 +34,12 @@ record PeerRequest(String peer, Workload workload, int threads, int warmupRuns, 
 
     /** Parses the request text. */
     static PeerRequest parse(String json) {
-        if (!(MiniJson.parse(json) instanceof Map<?, ?> m)) throw new IllegalArgumentException("request: expected a JSON object");
+        JsonNode m = PeerMain.readJson(json);
+        if (!m.isObject()) throw new IllegalArgumentException("request: expected a JSON object");
         String peer = string(m, "peer");
-        if (!(m.get("workload") instanceof Map<?, ?> w)) throw new IllegalArgumentException("request: expected an object 'workload'");
-        String mechanism = w.containsKey("mechanism") ? string(w, "mechanism") : "flash";
+        JsonNode w = m.get("workload");
+        if (w == null || !w.isObject()) throw new IllegalArgumentException("request: expected an object 'workload'");
+        String mechanism = w.has("mechanism") ? string(w, "mechanism") : "flash";
         String passName = string(w, "pass");
         Workload.Pass pass;
         try {
@@ -47,26 +50,28 @@ record PeerRequest(String peer, Workload workload, int threads, int warmupRuns, 
         Workload.Shape shape = new Workload.Shape(integer(w, "B"), integer(w, "Hq"), integer(w, "Hkv"), integer(w, "Lq"),
                 integer(w, "Lk"), integer(w, "D"));
         Workload workload = new Workload(mechanism, pass, shape, Workload.MaskAt.fixed(string(w, "mask").strip()));
-        int threads = m.containsKey("threads") ? integer(m, "threads") : Runtime.getRuntime().availableProcessors();
+        int threads = m.has("threads") ? integer(m, "threads") : Runtime.getRuntime().availableProcessors();
         return new PeerRequest(peer, workload, threads,
-                m.containsKey("warmup_runs") ? integer(m, "warmup_runs") : 2,
-                m.containsKey("warmup_seconds") ? number(m, "warmup_seconds") : 3.0,
-                m.containsKey("min_runs") ? integer(m, "min_runs") : 5,
-                m.containsKey("max_runs") ? integer(m, "max_runs") : 100,
-                m.containsKey("target_seconds") ? number(m, "target_seconds") : 2.0);
+                m.has("warmup_runs") ? integer(m, "warmup_runs") : 2,
+                m.has("warmup_seconds") ? number(m, "warmup_seconds") : 3.0,
+                m.has("min_runs") ? integer(m, "min_runs") : 5,
+                m.has("max_runs") ? integer(m, "max_runs") : 100,
+                m.has("target_seconds") ? number(m, "target_seconds") : 2.0);
     }
 
-    private static String string(Map<?, ?> m, String key) {
-        if (!(m.get(key) instanceof String s)) throw new IllegalArgumentException("request: expected a string '" + key + "', got " + m.get(key));
-        return s;
+    private static String string(JsonNode m, String key) {
+        JsonNode v = m.get(key);
+        if (v == null || !v.isTextual()) throw new IllegalArgumentException("request: expected a string '" + key + "', got " + v);
+        return v.textValue();
     }
 
-    private static double number(Map<?, ?> m, String key) {
-        if (!(m.get(key) instanceof Double d)) throw new IllegalArgumentException("request: expected a number '" + key + "', got " + m.get(key));
-        return d;
+    private static double number(JsonNode m, String key) {
+        JsonNode v = m.get(key);
+        if (v == null || !v.isNumber()) throw new IllegalArgumentException("request: expected a number '" + key + "', got " + v);
+        return v.doubleValue();
     }
 
-    private static int integer(Map<?, ?> m, String key) {
+    private static int integer(JsonNode m, String key) {
         double d = number(m, key);
         if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("request: expected an integer '" + key + "', got " + d);
