@@ -39,16 +39,15 @@ final class Decode {
         int lq = (int) q.dim(2), hq = (int) q.dim(1), group = hq / hkv, rows = group * lq;
         // Per (batch, kv head): the tiles its step reads, each with its selected lanes; chunks of them are the work items.
         int[][] tiles = new int[slots][], lanes = new int[slots][];
-        int[] firstItem = new int[slots + 1];
+        int[] count = new int[slots], firstItem = new int[slots + 1];
         long tilesRead = 0;
         for (int bh = 0; bh < slots; bh++) {
             int n = cache.length(bh / hkv), most = (n + TILE - 1) / TILE;
-            int[] t = new int[most], m = new int[most];
-            int count = selection.tiles(bh, n, t, m);
-            tiles[bh] = Arrays.copyOf(t, count);
-            lanes[bh] = Arrays.copyOf(m, count);
-            firstItem[bh + 1] = firstItem[bh] + (count + CHUNK_TILES - 1) / CHUNK_TILES;
-            tilesRead += count;
+            tiles[bh] = new int[most];
+            lanes[bh] = new int[most];
+            count[bh] = selection.tiles(bh, n, tiles[bh], lanes[bh]);
+            firstItem[bh + 1] = firstItem[bh] + (count[bh] + CHUNK_TILES - 1) / CHUNK_TILES;
+            tilesRead += count[bh];
         }
         int items = firstItem[slots];
         KvStorage storage = cache.storage();
@@ -66,7 +65,7 @@ final class Decode {
                 int n = cache.length(bh / hkv), t0 = (i - firstItem[bh]) * CHUNK_TILES;
                 partOut[i] = new float[c.paddedRows * Gemm.pad(d)];
                 partLse[i] = new float[rows];
-                c.run(bh, tiles[bh], lanes[bh], t0, Math.min(tiles[bh].length, t0 + CHUNK_TILES), causal ? n - lq : n - 1, lq,
+                c.run(bh, tiles[bh], lanes[bh], t0, Math.min(count[bh], t0 + CHUNK_TILES), causal ? n - lq : n - 1, lq,
                         partOut[i], partLse[i]);
             }
         });
@@ -87,7 +86,7 @@ final class Decode {
                 // infinity among its inputs, or scores beyond float32 from finite ones: refused, not returned. A row
                 // before every selected token sees nothing: output 0, LSE -inf.
                 if (firstSelected <= last && (!(accLse[r] > Float.NEGATIVE_INFINITY) || accLse[r] == Float.POSITIVE_INFINITY)) {
-                    if (finiteInputs(q, storage, bb, h, i, bh, tiles[bh], lanes[bh], last, d)) {
+                    if (finiteInputs(q, storage, bb, h, i, bh, tiles[bh], lanes[bh], count[bh], last, d)) {
                         throw new IllegalArgumentException("q, cache: the scores of query row (b=" + bb + ", h=" + h + ", q=" + i
                                 + ") overflow float32 (|scale * q.k| > 3.4e38) although the inputs are finite; scale q or k down");
                     }
@@ -103,11 +102,11 @@ final class Decode {
     }
 
     /** Whether query row (b, h, i) and the selected keys 0..last of slot bh are all finite. Rare path. */
-    private static boolean finiteInputs(Tensor q, KvStorage storage, int b, int h, int i, int bh, int[] tiles, int[] lanes, int last, int d) {
+    private static boolean finiteInputs(Tensor q, KvStorage storage, int b, int h, int i, int bh, int[] tiles, int[] lanes, int count, int last, int d) {
         float[] row = new float[d];
         q.readRow(((long) b * q.dim(1) + h) * q.dim(2) + i, row, 0);
         if (!VMath.allFinite(row, 0, d)) return false;
-        for (int t = 0; t < tiles.length; t++) {
+        for (int t = 0; t < count; t++) {
             for (int j = 0; j < TILE; j++) {
                 int pos = tiles[t] * TILE + j;
                 if ((lanes[t] >>> j & 1) == 0 || pos > last) continue;
