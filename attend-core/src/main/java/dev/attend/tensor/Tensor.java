@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.SplittableRandom;
 
 /**
  * A dense float32 tensor: a shape, strides in elements, and a {@link MemorySegment} that holds the data.
@@ -64,13 +65,30 @@ public final class Tensor {
         return t;
     }
 
-    /** A tensor of independent standard normal samples, reproducible from {@code seed}. */
+    /**
+     * A tensor of independent standard normal samples, reproducible from {@code seed}: the same seed and shape give
+     * the same bits on any number of threads. Each chunk of {@value #RANDN_CHUNK} elements draws from its own
+     * {@link SplittableRandom} (seeded from {@code seed} and the chunk's index; the JDK's ziggurat sampler), and the chunks are
+     * filled in parallel: benchmark inputs of hundreds of millions of elements take a fraction of a second, where
+     * one {@link Random#nextGaussian()} stream took about 40 ns an element.
+     */
     public static Tensor randn(long seed, long... shape) {
         Tensor t = zeros(shape);
-        Random r = new Random(seed);
-        for (long i = 0; i < t.size; i++) t.data.setAtIndex(F32, i, (float) r.nextGaussian());
+        long chunks = (t.size + RANDN_CHUNK - 1) / RANDN_CHUNK;
+        dev.attend.simd.Parallel.run(Integer.MAX_VALUE, (w, workers) -> {
+            float[] buf = new float[RANDN_CHUNK];
+            for (long c = w; c < chunks; c += workers) {
+                long start = c * RANDN_CHUNK;
+                int n = (int) Math.min(RANDN_CHUNK, t.size - start);
+                SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + c);
+                for (int i = 0; i < n; i++) buf[i] = (float) r.nextGaussian();
+                MemorySegment.copy(buf, 0, t.data, F32, start * 4, n);
+            }
+        });
         return t;
     }
+
+    private static final int RANDN_CHUNK = 1 << 16;
 
     /**
      * A tensor of the given shape whose every element is {@code value}, held in one float (all strides 0): a

@@ -174,8 +174,18 @@ class MohAttentionTest {
         long all = moh("moh:active=1").forward(p).stats().scores();
         long half = moh("moh:active=0.5").forward(p).stats().scores();
         long quarter = moh("moh:active=0.25").forward(p).stats().scores();
-        assertTrue(half < 0.62 * all, "half the heads: " + half + " of " + all + " scores");
-        assertTrue(quarter < 0.36 * all, "a quarter of the heads: " + quarter + " of " + all + " scores");
+        // The gathered rows of a head are computed in tiles whose columns reach the tile's last row: more than the
+        // active rows' own causal prefixes (1.48x at half the heads here, 1.61x at a quarter: the thinner the active
+        // rows, the wider a tile's span), but never less, and the work still falls with the active heads.
+        for (String spec : new String[] {"moh:active=0.5", "moh:active=0.25"}) {
+            float[] gates = moh(spec).route(p).binaryGates();
+            long ideal = 0;
+            for (int g = 0; g < gates.length; g++) if (gates[g] != 0) ideal += g % p.lq() + 1;
+            long work = moh(spec).forward(p).stats().scores();
+            assertTrue(work >= ideal && work < 1.75 * ideal, spec + ": " + work + " scores for active rows that need " + ideal);
+        }
+        assertTrue(half < 0.75 * all, "half the heads: " + half + " of " + all + " scores");
+        assertTrue(quarter < 0.6 * half, "a quarter of the heads: " + quarter + " scores, half of them: " + half);
         assertEquals(4, moh("moh:active=0.5").topK(8));
         assertEquals(1, moh("moh:active=0.5").topK(1), "one head: it is routed and on");
         assertEquals(3, moh("moh:shared=2,active=0.5").topK(8));
