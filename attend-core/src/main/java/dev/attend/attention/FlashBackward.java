@@ -239,14 +239,9 @@ final class FlashBackward {
             }
         }
 
+        /** The score mod and its derivative over the tile (row-major, keys adjacent). */
         private void modScores(int b, int h, int q0, int nq, int k0, int nk) {
-            for (int i = 0; i < nq; i++) {
-                for (int j = 0; j < nk; j++) {
-                    float z = s[i * bkp + j];
-                    deriv[i * bkp + j] = mod.derivative(z, b, h, q0 + i, k0 + j);
-                    s[i * bkp + j] = mod.apply(z, b, h, q0 + i, k0 + j);
-                }
-            }
+            mod.applyTile(s, deriv, 0, nq, nk, bkp, 1, b, h, q0, k0, 1f);
         }
 
         private void probabilities(int nq, int nk) {

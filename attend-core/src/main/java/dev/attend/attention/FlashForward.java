@@ -279,7 +279,17 @@ final class FlashForward {
             return identityCache;
         }
 
+        /**
+         * The score mod, one lane panel at a time (queries adjacent, keys LANES apart; scores here are in base 2,
+         * hence the unit). Gathered rows are not consecutive positions: element by element.
+         */
         private void modScores(int b, int h, int[] qRows, int q0, int nq, int[] kRowsOf, int k0, int nk) {
+            if (qRows == null && kRowsOf == null) {
+                for (int qs = 0; qs < nq; qs += LANES) {
+                    mod.applyTile(sP, null, at(qs, 0), Math.min(LANES, nq - qs), nk, 1, LANES, b, h, q0 + qs, k0, LOG2E);
+                }
+                return;
+            }
             for (int j = 0; j < nk; j++) {
                 int kj = kRowsOf == null ? k0 + j : kRowsOf[k0 + j];
                 for (int i = 0; i < nq; i++) {

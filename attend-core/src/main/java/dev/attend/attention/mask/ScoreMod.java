@@ -1,10 +1,18 @@
 package dev.attend.attention.mask;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * FlexAttention's {@code score_mod}: a function applied to each already-scaled score
  * {@code s = scale * q.k} of query {@code qi} and key {@code ki} in batch b, head h, before the
  * softmax. {@link #derivative} is {@code d apply / d score}, which backward passes multiply into
  * {@code dS}. Kernels test {@link #isIdentity()} to skip the call entirely.
+ *
+ * <p>Kernels apply a mod a tile of scores at a time ({@link #applyTile}), in whatever layout they keep scores. The library's mods (ALiBi, soft-capping, T5 bias) do that in Vector API code inside the
+ * kernel's loop; a mod of one's own needs only {@code apply} and {@code derivative}, which the default tile calls
+ * element by element.
  *
  * <p>Implementations must be pure (same arguments, same result) and thread-safe. A kernel calls
  * {@link #validate} once at its public boundary, so that {@code apply} can trust its indices.
@@ -14,6 +22,26 @@ public interface ScoreMod {
     float apply(float score, int b, int h, int qi, int ki);
 
     float derivative(float score, int b, int h, int qi, int ki);
+
+    /**
+     * The mod of a tile of scores in place: element {@code (i, j)}, {@code i < rows, j < cols}, is
+     * {@code s[off + i * rowStride + j * colStride]}, the score of query {@code q0 + i} and key {@code k0 + j}. The
+     * scores are held multiplied by {@code unit} (a kernel that works in base 2 passes log2(e)), and so are the
+     * results. With {@code deriv} non-null, {@code deriv} at the same index receives {@link #derivative} at the
+     * element's score (a pure number, whatever the unit). Kernels call this once per tile; it must equal the
+     * element-wise definition to within float rounding, which is what this default does.
+     */
+    default void applyTile(float[] s, float[] deriv, int off, int rows, int cols, int rowStride, int colStride,
+                           int b, int h, int q0, int k0, float unit) {
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                int at = off + i * rowStride + j * colStride;
+                float z = s[at] / unit;
+                if (deriv != null) deriv[at] = derivative(z, b, h, q0 + i, k0 + j);
+                s[at] = apply(z, b, h, q0 + i, k0 + j) * unit;
+            }
+        }
+    }
 
     /** True when apply is the identity (derivative 1): kernels skip the call. */
     default boolean isIdentity() {
@@ -50,6 +78,17 @@ public interface ScoreMod {
             @Override
             public float derivative(float s, int b, int h, int qi, int ki) {
                 return then.derivative(first.apply(s, b, h, qi, ki), b, h, qi, ki) * first.derivative(s, b, h, qi, ki);
+            }
+
+            @Override
+            public void applyTile(float[] s, float[] deriv, int off, int rows, int cols, int rowStride, int colStride,
+                                  int b, int h, int q0, int k0, float unit) {
+                if (deriv != null) { // the chain rule needs both factors: element by element
+                    ScoreMod.super.applyTile(s, deriv, off, rows, cols, rowStride, colStride, b, h, q0, k0, unit);
+                    return;
+                }
+                first.applyTile(s, null, off, rows, cols, rowStride, colStride, b, h, q0, k0, unit);
+                then.applyTile(s, null, off, rows, cols, rowStride, colStride, b, h, q0, k0, unit);
             }
 
             @Override
@@ -115,6 +154,15 @@ public interface ScoreMod {
             @Override
             public float derivative(float score, int b, int h, int qi, int ki) {
                 return 1f;
+            }
+
+            @Override
+            public void applyTile(float[] s, float[] deriv, int off, int rows, int cols, int rowStride, int colStride,
+                                  int b, int h, int q0, int k0, float unit) {
+                // Element (i, j) gains c (k0 - q0 + j - i): linear along each line of the tile.
+                float c = unit * slopes[h];
+                Tiles.addLinear(s, off, rows, cols, rowStride, colStride, c * (k0 - q0), -c, c);
+                if (deriv != null) Tiles.fill(deriv, off, rows, cols, rowStride, colStride, 1f);
             }
 
             @Override
@@ -187,6 +235,12 @@ public interface ScoreMod {
             }
 
             @Override
+            public void applyTile(float[] s, float[] deriv, int off, int rows, int cols, int rowStride, int colStride,
+                                  int b, int h, int q0, int k0, float unit) {
+                Tiles.softCap(s, deriv, off, rows, cols, rowStride, colStride, unit * cap);
+            }
+
+            @Override
             public String describe() {
                 return "softcap:" + cap;
             }
@@ -244,6 +298,19 @@ public interface ScoreMod {
             }
 
             @Override
+            public void applyTile(float[] s, float[] deriv, int off, int rows, int cols, int rowStride, int colStride,
+                                  int b, int h, int q0, int k0, float unit) {
+                // A table lookup per element (no vector gather pays for itself here), without a call per element.
+                float[] row = t[h];
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0, at = off + i * rowStride, rel = k0 - q0 - i; j < cols; j++, at += colStride, rel++) {
+                        s[at] += unit * row[lut[Math.max(-maxDistance, Math.min(maxDistance, rel)) + maxDistance]];
+                    }
+                }
+                if (deriv != null) Tiles.fill(deriv, off, rows, cols, rowStride, colStride, 1f);
+            }
+
+            @Override
             public float derivative(float score, int b, int h, int qi, int ki) {
                 return 1f;
             }
@@ -289,5 +356,74 @@ public interface ScoreMod {
         int large = maxExact + (int) (Math.log((double) r / maxExact) / Math.log((double) maxDistance / maxExact)
                 * (n - maxExact));
         return bucket + Math.min(large, n - 1);
+    }
+
+    /** The vector loops of the library's mods: along whichever of a tile's two strides is 1. */
+    final class Tiles {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        private static final int LANES = F.length();
+        private static final FloatVector IOTA;
+
+        static {
+            float[] iota = new float[LANES];
+            for (int i = 0; i < LANES; i++) iota[i] = i;
+            IOTA = FloatVector.fromArray(F, iota, 0);
+        }
+
+        private Tiles() {}
+
+        /** {@code s(i, j) += start + i * di + j * dj}. */
+        static void addLinear(float[] s, int off, int rows, int cols, int rowStride, int colStride, float start, float di, float dj) {
+            if (colStride == 1) {
+                for (int i = 0; i < rows; i++) addLine(s, off + i * rowStride, cols, start + i * di, dj);
+            } else if (rowStride == 1) {
+                for (int j = 0; j < cols; j++) addLine(s, off + j * colStride, rows, start + j * dj, di);
+            } else {
+                for (int i = 0; i < rows; i++) {
+                    for (int j = 0; j < cols; j++) s[off + i * rowStride + j * colStride] += start + i * di + j * dj;
+                }
+            }
+        }
+
+        /** {@code s[off + x] += start + x * step} for {@code x < n}. */
+        private static void addLine(float[] s, int off, int n, float start, float step) {
+            FloatVector steps = IOTA.mul(step);
+            int x = 0;
+            for (; x <= n - LANES; x += LANES) {
+                FloatVector.fromArray(F, s, off + x).add(steps.add(start + x * step)).intoArray(s, off + x);
+            }
+            for (; x < n; x++) s[off + x] += start + x * step;
+        }
+
+        static void fill(float[] a, int off, int rows, int cols, int rowStride, int colStride, float value) {
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) a[off + i * rowStride + j * colStride] = value;
+        }
+
+        /** {@code s = cap * tanh(s / cap)} in place, and {@code 1 - tanh^2} into deriv when it is non-null. */
+        static void softCap(float[] s, float[] deriv, int off, int rows, int cols, int rowStride, int colStride, float cap) {
+            if (colStride == 1) {
+                for (int i = 0; i < rows; i++) softCapLine(s, deriv, off + i * rowStride, cols, cap);
+            } else if (rowStride == 1) {
+                for (int j = 0; j < cols; j++) softCapLine(s, deriv, off + j * colStride, rows, cap);
+            } else {
+                for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) softCapLine(s, deriv, off + i * rowStride + j * colStride, 1, cap);
+            }
+        }
+
+        private static void softCapLine(float[] s, float[] deriv, int off, int n, float cap) {
+            float inv = 1f / cap;
+            FloatVector one = FloatVector.broadcast(F, 1f);
+            int x = 0;
+            for (; x <= n - LANES; x += LANES) {
+                FloatVector t = FloatVector.fromArray(F, s, off + x).mul(inv).lanewise(VectorOperators.TANH);
+                t.mul(cap).intoArray(s, off + x);
+                if (deriv != null) t.neg().fma(t, one).intoArray(deriv, off + x);
+            }
+            for (; x < n; x++) {
+                double t = Math.tanh(s[off + x] * inv);
+                s[off + x] = (float) (cap * t);
+                if (deriv != null) deriv[off + x] = (float) (1 - t * t);
+            }
+        }
     }
 }

@@ -122,4 +122,53 @@ class ScoreModTest {
         assertThrows(IllegalArgumentException.class, () -> ScoreMod.relativeBucketBias(new float[][] {{1, 2}, {1}}, false, 8));
         assertThrows(IllegalArgumentException.class, () -> ScoreMod.relativeBucketBias(table, true, 8));
     }
+
+    /** The vector tile of every library mod (and a composition) equals the element-wise definition, in every layout. */
+    @Test
+    void tilesEqualTheElementWiseDefinition() {
+        float[][] table = new float[4][8];
+        java.util.Random r = new java.util.Random(5);
+        for (float[] row : table) for (int x = 0; x < row.length; x++) row[x] = (float) r.nextGaussian();
+        ScoreMod[] mods = {ScoreMod.alibi(4), ScoreMod.softCap(3f), ScoreMod.relativeBucketBias(table, true, 40),
+                ScoreMod.alibi(4).andThen(ScoreMod.softCap(7f)), new ScoreMod() {  // a mod of a user's: the default tile
+                    @Override public float apply(float z, int b, int h, int qi, int ki) { return z * (1 + h) + qi - 2 * ki; }
+                    @Override public float derivative(float z, int b, int h, int qi, int ki) { return 1 + h; }
+                }};
+        float log2e = (float) (1 / Math.log(2));
+        for (ScoreMod mod : mods) {
+            for (int[] rc : new int[][] {{1, 1}, {8, 7}, {3, 9}, {8, 16}, {5, 37}}) {
+                int rows = rc[0], cols = rc[1];
+                // keys adjacent (row-major), queries adjacent (lane panels), and neither
+                for (int[] st : new int[][] {{cols + 2, 1}, {1, rows + 1}, {2 * cols + 1, 2}}) {
+                    for (float unit : new float[] {1f, log2e}) {
+                        int size = 3 + rows * st[0] + cols * st[1];
+                        float[] s = new float[size], d = new float[size], z = new float[size];
+                        for (int i = 0; i < rows; i++) {
+                            for (int j = 0; j < cols; j++) {
+                                int at = 2 + i * st[0] + j * st[1];
+                                z[at] = (float) (r.nextGaussian() * 6);
+                                s[at] = z[at] * unit;
+                            }
+                        }
+                        float[] before = s.clone();
+                        int h = 3, q0 = 50, k0 = 20;
+                        mod.applyTile(s, d, 2, rows, cols, st[0], st[1], 0, h, q0, k0, unit);
+                        boolean[] inTile = new boolean[size];
+                        for (int i = 0; i < rows; i++) {
+                            for (int j = 0; j < cols; j++) {
+                                int at = 2 + i * st[0] + j * st[1];
+                                inTile[at] = true;
+                                String where = mod.describe() + " " + rows + "x" + cols + " strides " + st[0] + "," + st[1] + " unit=" + unit
+                                        + " (" + i + ", " + j + ")";
+                                float want = mod.apply(z[at], 0, h, q0 + i, k0 + j);
+                                assertEquals(want, s[at] / unit, 1e-5f * Math.max(1, Math.abs(want)), where);  // a few roundings of the bias
+                                assertEquals(mod.derivative(z[at], 0, h, q0 + i, k0 + j), d[at], 2e-6f, where + " derivative");
+                            }
+                        }
+                        for (int at = 0; at < size; at++) if (!inTile[at]) assertEquals(before[at], s[at], "outside the tile at " + at);
+                    }
+                }
+            }
+        }
+    }
 }
