@@ -29,6 +29,15 @@ public interface Task {
     /** Example {@code index} (>= 0) of {@code split}. */
     Example example(Split split, long index);
 
+    /**
+     * Training batch {@code step}: examples {@code step x size .. (step + 1) x size - 1} of {@link Split#TRAIN}. The
+     * one convention for a step's data, shared by Java training and the {@code .npy} export for PyTorch.
+     */
+    default Batch trainBatch(long step, int size) {
+        if (step < 0) throw new IllegalArgumentException("step: expected >= 0, got " + step);
+        return batch(Split.TRAIN, Math.multiplyExact(step, (long) size), size);
+    }
+
     /** Examples {@code first .. first + size - 1} of {@code split}, stacked. */
     default Batch batch(Split split, long first, int size) {
         if (size < 1) throw new IllegalArgumentException("size: expected >= 1, got " + size);
