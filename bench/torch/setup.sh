@@ -8,12 +8,17 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q python3-torch python3-numpy libopenblas0-openmp
+# torch is built against the generic libblas.so.3; the alternatives system decides which library that is.
+BLAS=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)
+echo "libblas.so.3 -> $BLAS"
+case "$BLAS" in
+  *openblas*) ;;
+  *) echo "warning: libblas.so.3 is not OpenBLAS; run: $SUDO update-alternatives --config libblas.so.3-x86_64-linux-gnu" >&2 ;;
+esac
 /usr/bin/python3 - <<'PY'
 import time
 import torch
-print("torch", torch.__version__, "threads", torch.get_num_threads())
-cfg = torch.__config__.show()
-print("BLAS:", "OpenBLAS" if "openblas" in cfg.lower() else "see torch.__config__.show()")
+print("torch", torch.__version__)
 torch.set_num_threads(2)
 a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
 a @ b

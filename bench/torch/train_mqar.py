@@ -25,7 +25,8 @@ with N = B L tokens. At B 64, L 256, V 8192 this is 9.44 MFLOP a token (the issu
 
 Output: one line per step on stdout (loss, accuracy on answers, tokens/s, GFLOP/s), test accuracy every
 --eval-every steps and at the end, against wall time (training time, evaluation excluded, and wall time with it),
-and all of it in OUT.json plus OUT-steps.csv and OUT-eval.csv.
+and all of it in OUT.json plus OUT-steps.csv and OUT-eval.csv. The summary's tokens/s and GFLOP/s are those of the
+median step after the first two (the mean, which includes the stalls of a shared machine, is given beside it).
 """
 import argparse
 import csv
@@ -232,10 +233,14 @@ def main():
         print(f"eval  step {s:5d}  test accuracy {test_acc:.4f}  train time {train_time:.1f} s", flush=True)
 
     timed = steps[min(2, len(steps) - 1):]  # the first steps warm up allocators and caches
-    mean_dt = sum(r["seconds"] for r in timed) / len(timed)
-    summary = {"steps": s, "mean_step_seconds": mean_dt,
-               "tokens_per_s": args.batch * args.seq / mean_dt,
-               "gflops": sum(r["gflops"] * r["seconds"] for r in timed) / sum(r["seconds"] for r in timed),
+    seconds = sorted(r["seconds"] for r in timed)
+    median_dt = seconds[len(seconds) // 2] if len(seconds) % 2 else (seconds[len(seconds) // 2 - 1] + seconds[len(seconds) // 2]) / 2
+    mean_dt = sum(seconds) / len(seconds)
+    flops = timed[-1]["gflops"] * timed[-1]["seconds"] * 1e9  # the same every step
+    # the median step is the figure to compare on a shared, noisy machine; the mean includes the stalls
+    summary = {"steps": s, "median_step_seconds": median_dt, "mean_step_seconds": mean_dt,
+               "tokens_per_s": args.batch * args.seq / median_dt, "gflops": flops / median_dt / 1e9,
+               "mean_tokens_per_s": args.batch * args.seq / mean_dt, "flops_per_step": flops,
                "final_test_accuracy": evals[-1]["test_accuracy"], "train_time": train_time}
     if args.peak_gflops > 0:
         summary["peak_gflops"] = args.peak_gflops
