@@ -69,6 +69,8 @@ def parse_args():
     p.add_argument("--eval-every", type=int, default=50, help="evaluate on the test set every N steps (default 50)")
     p.add_argument("--seed", type=int, default=0, help="torch seed for the initialisation (default 0)")
     p.add_argument("--data", default=None, help="export directory (default bench-out/torch-data/mqar-V-L-P-B-S)")
+    p.add_argument("--profile", action="store_true",
+                   help="profile step 2: print the ops that take the time and the profiler's FLOP count beside the formula's")
     p.add_argument("--peak-gflops", type=float, default=0, help="FMA peak of this machine (GFLOP/s), to print the ratio")
     p.add_argument("--out", default="bench-out/torch-mqar", help="output prefix for .json and .csv (default bench-out/torch-mqar)")
     return p.parse_args()
@@ -160,6 +162,14 @@ def evaluate(model, inputs, targets, batch):
     return right / total
 
 
+def report_profile(prof, formula):
+    events = prof.key_averages()
+    print(events.table(sort_by="self_cpu_time_total", row_limit=15), flush=True)
+    counted = sum(e.flops for e in events if e.flops)
+    print(f"profiler-counted FLOPs {counted:.4g} (mm, addmm, bmm, ...), formula {formula:.4g}, "
+          f"ratio {counted / formula:.4f}", flush=True)
+
+
 def main():
     args = parse_args()
     torch.set_num_threads(args.threads)
@@ -190,6 +200,9 @@ def main():
         x, y = train_x[s], train_y[s]
         for g in opt.param_groups:
             g["lr"] = lr_at(s)
+        prof = torch.profiler.profile(with_flops=True) if args.profile and s == 2 else None
+        if prof:
+            prof.__enter__()
         t0 = time.perf_counter()
         h = model.hidden(x)
         mask = y != IGNORE
@@ -209,6 +222,10 @@ def main():
         loss.backward()
         opt.step()
         dt = time.perf_counter() - t0
+        if prof:
+            prof.__exit__(None, None, None)
+            report_profile(prof, step_flops(x.shape[0], x.shape[1], args.d_model, args.vocab, args.layers,
+                                            int(mask.sum()) if args.answer_head else x.numel()))
         train_time += dt
         if not math.isfinite(loss.item()):
             sys.exit(f"step {s}: loss is {loss.item()}; stopping")
