@@ -1,5 +1,6 @@
 package dev.attend.nn.tasks;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -55,7 +56,7 @@ public record Mqar(int vocabSize, int seqLength, int pairs, double powerA, long 
         int[] slots = powerLawSlots(r);
         int context = 2 * pairs;
         int[] in = new int[seqLength], tg = new int[seqLength], tags = new int[seqLength];
-        java.util.Arrays.fill(tg, IGNORE);
+        Arrays.fill(tg, IGNORE);
         for (int j = 0; j < pairs; j++) {
             in[2 * j] = keys[j];
             in[2 * j + 1] = values[j];

@@ -1,6 +1,10 @@
 package dev.attend.nn.tasks;
 
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -162,7 +166,7 @@ public record Niah(int vocabSize, int seqLength, int keys, int valuesPerKey, int
 
     private static int[][] distinctSequences(SplittableRandom r, int count, int length, int lo, int range) {
         int[][] out = new int[count][];
-        java.util.Set<java.util.List<Integer>> seen = new java.util.HashSet<>();
+        Set<List<Integer>> seen = new HashSet<>();
         for (int i = 0; i < count; i++) {
             int[] s;
             do {
@@ -189,7 +193,7 @@ public record Niah(int vocabSize, int seqLength, int keys, int valuesPerKey, int
 
     @Override
     public int hashCode() {
-        return Arrays.hashCode(depths) * 31 + java.util.Objects.hash(vocabSize, seqLength, keys, valuesPerKey, queries, keyTokens, valueTokens, seed);
+        return Arrays.hashCode(depths) * 31 + Objects.hash(vocabSize, seqLength, keys, valuesPerKey, queries, keyTokens, valueTokens, seed);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.attend.nn.tasks;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /** The generator of one example: SplitMix64's finaliser over (seed, split, index), so nearby seeds decorrelate. */
@@ -19,7 +21,7 @@ final class Seeds {
 
     /** {@code k} distinct values of {@code [lo, hi)}, uniformly (partial Fisher-Yates over a virtual range). */
     static int[] distinct(SplittableRandom r, int k, int lo, int hi) {
-        java.util.HashMap<Integer, Integer> swapped = new java.util.HashMap<>();
+        Map<Integer, Integer> swapped = new HashMap<>();
         int n = hi - lo;
         int[] out = new int[k];
         for (int i = 0; i < k; i++) {
