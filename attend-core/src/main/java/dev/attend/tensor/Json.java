@@ -12,10 +12,11 @@ import java.util.Map;
  * {@link BigInteger} when beyond a long), other numbers {@link Double}, {@code true}/{@code false}
  * {@link Boolean}, {@code null} {@link #NULL}. No trailing commas, comments, leading zeros, unescaped control
  * characters or lone surrogates; nesting depth and number length are capped, so any input parses in time linear
- * in its length without deep recursion. Every error is a {@link TensorFormatException}.
+ * in its length without deep recursion. Every error is a {@link TensorFormatException} naming the source and field.
+ * Public for the other modules' file formats (tokenizers, checkpoints), so that Attend has one JSON reader.
  */
-final class Json {
-    static final Object NULL = new Object() {
+public final class Json {
+    public static final Object NULL = new Object() {
         @Override public String toString() { return "null"; }
     };
     static final int MAX_DEPTH = 64;
@@ -32,8 +33,8 @@ final class Json {
         this.field = field;
     }
 
-    /** Parses one JSON value; only whitespace may follow it. */
-    static Object parse(String text, String source, String field) {
+    /** Parses one JSON value; only whitespace may follow it. {@code source} and {@code field} name it in errors. */
+    public static Object parse(String text, String source, String field) {
         Json p = new Json(text, source, field);
         p.ws();
         Object v = p.value(0);
@@ -43,7 +44,7 @@ final class Json {
     }
 
     /** A JSON rendering of a string (quotes and escapes), for writers. */
-    static String quote(String v) {
+    public static String quote(String v) {
         StringBuilder b = new StringBuilder(v.length() + 2).append('"');
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
@@ -63,13 +64,14 @@ final class Json {
     }
 
     /** Describes a parsed value's JSON type for messages. */
-    static String typeName(Object v) {
+    public static String typeName(Object v) {
         if (v instanceof Map) return "an object";
         if (v instanceof List) return "an array";
         if (v instanceof String) return "a string";
         if (v instanceof Boolean) return "a boolean";
         if (v == NULL) return "null";
-        return "a number";
+        if (v instanceof Long || v instanceof BigInteger) return "the integer " + v;
+        return "the number " + v;
     }
 
     private TensorFormatException error(String expected, String actual) {
@@ -77,7 +79,7 @@ final class Json {
     }
 
     private String here() {
-        return pos >= s.length() ? "end of header" : TensorFormatException.show(s.substring(pos, Math.min(s.length(), pos + 16)));
+        return pos >= s.length() ? "end of input" : TensorFormatException.show(s.substring(pos, Math.min(s.length(), pos + 16)));
     }
 
     private void ws() {
@@ -90,7 +92,7 @@ final class Json {
 
     private Object value(int depth) {
         if (depth > MAX_DEPTH) throw error("nesting depth at most " + MAX_DEPTH, "deeper");
-        if (pos >= s.length()) throw error("a value", "end of header");
+        if (pos >= s.length()) throw error("a value", "end of input");
         char c = s.charAt(pos);
         return switch (c) {
             case '{' -> object(depth);
@@ -136,7 +138,7 @@ final class Json {
             }
             m.put(key, v);
             ws();
-            if (pos >= s.length()) throw error("',' or '}'", "end of header");
+            if (pos >= s.length()) throw error("',' or '}'", "end of input");
             char c = s.charAt(pos++);
             if (c == '}') return m;
             if (c != ',') {
@@ -158,7 +160,7 @@ final class Json {
             ws();
             a.add(value(depth + 1));
             ws();
-            if (pos >= s.length()) throw error("',' or ']'", "end of header");
+            if (pos >= s.length()) throw error("',' or ']'", "end of input");
             char c = s.charAt(pos++);
             if (c == ']') return a;
             if (c != ',') {
@@ -177,7 +179,7 @@ final class Json {
         pos++; // opening quote
         StringBuilder b = new StringBuilder();
         while (true) {
-            if (pos >= s.length()) throw error("closing '\"'", "end of header");
+            if (pos >= s.length()) throw error("closing '\"'", "end of input");
             char c = s.charAt(pos++);
             if (c == '"') break;
             if (c < 0x20) {
@@ -188,7 +190,7 @@ final class Json {
                 b.append(c);
                 continue;
             }
-            if (pos >= s.length()) throw error("an escape", "end of header");
+            if (pos >= s.length()) throw error("an escape", "end of input");
             char e = s.charAt(pos++);
             switch (e) {
                 case '"', '\\', '/' -> b.append(e);
@@ -229,7 +231,7 @@ final class Json {
     private Object number() {
         int start = pos;
         if (s.charAt(pos) == '-') pos++;
-        if (pos >= s.length()) throw error("a digit", "end of header");
+        if (pos >= s.length()) throw error("a digit", "end of input");
         if (s.charAt(pos) == '0') {
             pos++;
         } else if (isDigit()) {

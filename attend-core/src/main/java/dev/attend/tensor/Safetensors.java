@@ -223,7 +223,7 @@ public final class Safetensors {
         if (v instanceof Long || v instanceof BigInteger) {
             throw new TensorFormatException(src, field, "an integer in [0, 2^63)", v);
         }
-        throw new TensorFormatException(src, field, "an integer", Json.typeName(v) + (v instanceof Double d ? " " + d : ""));
+        throw new TensorFormatException(src, field, "an integer", Json.typeName(v));
     }
 
     /** The tensors must cover the data region exactly: sorted by offsets, each begins where the previous ended. */

@@ -117,7 +117,7 @@ class SafetensorsTest {
         refuse(bad, "UTF-8");
         refuse(st("{" + entry("a", "F32", "[1]", 0, 4) + "," + entry("a", "F32", "[1]", 4, 8) + "}", new byte[8]),
                 "duplicate key 'a'");
-        refuse(st("{\"__metadata__\":{\"k\":1}}", new byte[0]), "__metadata__ 'k'", "a string", "a number");
+        refuse(st("{\"__metadata__\":{\"k\":1}}", new byte[0]), "__metadata__ 'k'", "a string", "the integer 1");
         refuse(st("{\"__metadata__\":[]}", new byte[0]), "__metadata__", "an object");
     }
 

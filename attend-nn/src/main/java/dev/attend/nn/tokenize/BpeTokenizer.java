@@ -1,5 +1,7 @@
 package dev.attend.nn.tokenize;
 
+import dev.attend.tensor.Json;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -224,7 +226,7 @@ public final class BpeTokenizer implements Tokenizer {
     public static BpeTokenizer fromJson(String json, String source) {
         if (json == null) throw new IllegalArgumentException("json: expected a string, got null");
         String src = source == null ? "tokenizer JSON" : source;
-        if (!(JsonReader.parse(json, src) instanceof Map<?, ?> doc)) {
+        if (!(Json.parse(json, src, "document") instanceof Map<?, ?> doc)) {
             throw new IllegalArgumentException(src + ": expected a JSON object at the top level");
         }
         Set<String> keys = Set.of("format", "version", "pretokenizer", "vocab_size", "merges");
@@ -239,7 +241,7 @@ public final class BpeTokenizer implements Tokenizer {
         expectValue(src, "pretokenizer", doc.get("pretokenizer"), Pretokenizer.NAME);
         long vocab = integer(src, "vocab_size", doc.get("vocab_size"), ByteTokenizer.VOCAB_SIZE, MAX_VOCAB);
         if (!(doc.get("merges") instanceof List<?> list)) {
-            throw new IllegalArgumentException(src + ": merges: expected an array, got " + JsonReader.typeName(doc.get("merges")));
+            throw new IllegalArgumentException(src + ": merges: expected an array, got " + Json.typeName(doc.get("merges")));
         }
         if (list.size() != vocab - ByteTokenizer.VOCAB_SIZE) {
             throw new IllegalArgumentException(src + ": merges: expected vocab_size - 256 = " + (vocab - ByteTokenizer.VOCAB_SIZE)
@@ -250,7 +252,7 @@ public final class BpeTokenizer implements Tokenizer {
             String field = "merges[" + i + "]";
             if (!(list.get(i) instanceof List<?> m) || m.size() != 2) {
                 throw new IllegalArgumentException(src + ": " + field + ": expected an array of two ids, got "
-                        + (list.get(i) instanceof List<?> l ? "an array of " + l.size() : JsonReader.typeName(list.get(i))));
+                        + (list.get(i) instanceof List<?> l ? "an array of " + l.size() : Json.typeName(list.get(i))));
             }
             merges[i] = new int[] {
                 (int) integer(src, field + "[0]", m.get(0), 0, Integer.MAX_VALUE),
@@ -286,7 +288,7 @@ public final class BpeTokenizer implements Tokenizer {
     private static void expectValue(String src, String field, Object v, Object expected) {
         if (!expected.equals(v)) {
             String shown = expected instanceof String ? "\"" + expected + "\"" : expected.toString();
-            String got = v instanceof String str ? "\"" + str + "\"" : JsonReader.typeName(v);
+            String got = v instanceof String str ? "\"" + str + "\"" : Json.typeName(v);
             throw new IllegalArgumentException(src + ": " + field + ": expected " + shown + ", got " + got);
         }
     }
@@ -294,7 +296,7 @@ public final class BpeTokenizer implements Tokenizer {
     private static long integer(String src, String field, Object v, long min, long max) {
         if (!(v instanceof Long l) || l < min || l > max) {
             throw new IllegalArgumentException(src + ": " + field + ": expected an integer in [" + min + ", " + max
-                    + "], got " + JsonReader.typeName(v));
+                    + "], got " + Json.typeName(v));
         }
         return l;
     }

@@ -123,10 +123,10 @@ class BpeTokenizerTest {
         assertRefused(ok.replace("whitespace-64", "regex"), "pretokenizer: expected \"whitespace-64\"");
         assertRefused(ok.replace("\"version\": 1,", "\"version\": 1, \"extra\": 0,"), "unknown key \"extra\"");
         assertRefused(ok.replace("\"version\": 1,", ""), "missing key \"version\"");
-        assertRefused(ok.replace("\"version\": 1,", "\"version\": 1, \"version\": 1,"), "distinct keys (\"version\" repeats)");
-        assertRefused(ok.substring(0, ok.length() / 2), "invalid JSON at offset");
+        assertRefused(ok.replace("\"version\": 1,", "\"version\": 1, \"version\": 1,"), "duplicate key 'version'");
+        assertRefused(ok.substring(0, ok.length() / 2), "expected valid JSON: closing '\"' at offset");
         assertRefused("[]", "expected a JSON object at the top level");
-        assertRefused("[".repeat(100), "nesting at most 32 deep");
+        assertRefused("[".repeat(100), "nesting depth at most 64");
     }
 
     @Test
