@@ -1,6 +1,7 @@
 package dev.attend.attention;
 
 import dev.attend.attention.decode.DecodeAttention;
+import dev.attend.attention.decode.KvCache;
 import dev.attend.tensor.DType;
 
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ public final class Workloads {
         if (!quick) w.add(backward("sliding:1024", longest));
         for (int n : quick ? new int[] {} : new int[] {4096, 16384}) w.add(decode(DType.F32, n));
         int cache = quick ? 16 * 1024 : 64 * 1024;
-        for (DType f : new DType[] {DType.F32, DType.BF16, DType.Q8_0}) w.add(decode(f, cache));
+        for (DType f : KvCache.FORMATS) w.add(decode(f, cache));
         return w;
     }
 

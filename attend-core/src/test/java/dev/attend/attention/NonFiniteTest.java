@@ -62,7 +62,7 @@ class NonFiniteTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "BF16"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void decodeKeepsANanValueToTheRowsThatSeeIt(DType f) {
         // Two queries at positions 6 and 7 of an 8-token cache; value 7 is NaN: only the second row sees it.
         AttentionProblem p = withNan(true, 7, Masks.causalBottomRight());

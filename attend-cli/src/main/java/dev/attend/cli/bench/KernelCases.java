@@ -90,7 +90,7 @@ public final class KernelCases {
                 bodies.add(of("warm-up", new Workload("flash", p, s, Workload.MaskAt.fixed(m)), null).setup());
             }
         }
-        for (DType f : new DType[] {DType.F32, DType.BF16, DType.Q8_0}) {
+        for (DType f : KvCache.FORMATS) {
             bodies.add(of("warm-up", new Workload(dev.attend.attention.decode.DecodeAttention.nameOf(f), Workload.Pass.DECODE,
                     new Workload.Shape(1, 32, 8, 1, 4096, 128), Workload.MaskAt.fixed("causal-br")), null).setup());
         }

@@ -19,20 +19,20 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Exact decoding over a KV cache in one storage format: the family {@code decode-f32}, {@code decode-bf16}
- * and {@code decode-q8_0}, one registered name per format. A serving loop keeps a {@link KvCache} from
+ * Exact decoding over a KV cache in one storage format: the family {@code decode-f32}, {@code decode-f16},
+ * {@code decode-bf16} and {@code decode-q8_0}, one registered name per format of {@link KvCache#FORMATS}. A serving loop keeps a {@link KvCache} from
  * {@link #newCache} and calls {@link #attend}; {@link #forward} on a whole problem stores k and v in a cache
  * of this format first (so its output is attention over the stored, possibly rounded, keys and values).
  * The queries are the last Lq positions: masks {@code causal-br} (query i sees keys up to
  * {@code Lk - Lq + i}) or {@code full}. The result is exact attention over the stored keys and values, so
- * {@code decode-f32} is exact, while {@code decode-bf16} and {@code decode-q8_0} are declared approximate:
- * their error against the unrounded inputs is the format's rounding (a relative 2^-9 per BF16 element;
+ * {@code decode-f32} is exact, while the others are declared approximate: their error against the unrounded
+ * inputs is the format's rounding (a relative 2^-12 per F16 element, 2^-9 per BF16 element;
  * at most half a quantisation step, {@code max|x| / 254} per 32-element block, for Q8_0).
  */
 public final class DecodeAttention extends AttentionMechanism implements DecodingMechanism {
 
-    /** One descriptor per storage format, in the order F32, BF16, Q8_0. */
-    public static final List<MechanismDescriptor> DESCRIPTORS = List.of(descriptor(DType.F32), descriptor(DType.BF16), descriptor(DType.Q8_0));
+    /** One descriptor per storage format of {@link KvCache#FORMATS}, in its order. */
+    public static final List<MechanismDescriptor> DESCRIPTORS = KvCache.FORMATS.stream().map(DecodeAttention::descriptor).toList();
 
     private final DType format;
 
@@ -44,7 +44,8 @@ public final class DecodeAttention extends AttentionMechanism implements Decodin
     private static MechanismDescriptor descriptor(DType format) {
         String what = switch (format) {
             case F32 -> "F32 (exact)";
-            case BF16 -> "BF16 (keys and values rounded to 8 mantissa bits)";
+            case F16 -> "F16 (keys and values rounded to 11 significant bits; finite values beyond 65504 are refused)";
+            case BF16 -> "BF16 (keys and values rounded to 8 significant bits)";
             default -> "Q8_0 (int8 with a scale per 32 dimensions; D % 32 == 0)";
         };
         MechanismDescriptor.Builder b = MechanismDescriptor.builder(nameOf(format), (d, p) -> new DecodeAttention(d, p, format))
@@ -55,7 +56,7 @@ public final class DecodeAttention extends AttentionMechanism implements Decodin
         return (format == DType.F32 ? b : b.approximate()).build();
     }
 
-    /** {@code "decode-f32"}, {@code "decode-bf16"}, {@code "decode-q8_0"}. */
+    /** {@code "decode-f32"}, {@code "decode-f16"}, {@code "decode-bf16"}, {@code "decode-q8_0"}. */
     public static String nameOf(DType format) {
         return "decode-" + format.name().toLowerCase(Locale.ROOT);
     }
@@ -65,7 +66,7 @@ public final class DecodeAttention extends AttentionMechanism implements Decodin
         for (MechanismDescriptor d : DESCRIPTORS) {
             if (d.name().equals(nameOf(format))) return (DecodeAttention) d.create(Map.of());
         }
-        throw new IllegalArgumentException("format: expected F32, BF16 or Q8_0 for a KV cache, got " + format);
+        throw new IllegalArgumentException("format: expected one of " + KvCache.FORMATS + " for a KV cache, got " + format);
     }
 
     /** The storage format of the caches this mechanism reads. */

@@ -8,10 +8,11 @@ import dev.attend.tensor.Q8_0;
 import dev.attend.tensor.Tensor;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.BitSet;
 
 /**
- * The keys and values seen so far by a decoding model, {@code [B, Hkv, length, D]}, stored as F32, BF16
+ * The keys and values seen so far by a decoding model, {@code [B, Hkv, length, D]}, stored as F32, F16, BF16
  * or Q8_0 (blocks of 32 along D, so Q8_0 needs {@code D % 32 == 0}); one storage class per format holds the
  * arrays in the tiled layout its decode kernel streams ({@link KvStorage}). Tokens are appended one or a few
  * at a time, to every sequence of the batch at once or to one sequence ({@link #append(int, Tensor, Tensor)}:
@@ -36,9 +37,7 @@ public final class KvCache {
      *     cache stores, or the capacity exceeds {@link #maxTokens(int)}
      */
     public KvCache(DType format, int batch, int kvHeads, int headDim, int initialCapacity) {
-        if (format == null || (format != DType.F32 && format != DType.BF16 && format != DType.Q8_0)) {
-            throw new IllegalArgumentException("format: expected F32, BF16 or Q8_0, got " + format);
-        }
+        if (format == null || !FORMATS.contains(format)) throw new IllegalArgumentException("format: expected one of " + FORMATS + ", got " + format);
         positive("batch", batch);
         positive("kvHeads", kvHeads);
         positive("headDim", headDim);
@@ -65,10 +64,17 @@ public final class KvCache {
         for (int i = 0; i < nonFiniteValues.length; i++) nonFiniteValues[i] = new BitSet();
     }
 
+    /** The formats a cache stores, fastest-to-read last: every list of formats (mechanisms, bench, docs) is this one. */
+    public static final List<DType> FORMATS = List.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0);
+
     /** The most tokens a cache with this head dimension holds per (batch, kv head). */
     public static int maxTokens(int headDim) {
         positive("headDim", headDim);
         return KvStorage.maxTokens(headDim);
+    }
+
+    private static boolean overflowsF16(float x) {
+        return Float.isFinite(x) && Float.isInfinite(Float.float16ToFloat(Float.floatToFloat16(x)));
     }
 
     private static void positive(String name, int v) {
@@ -128,6 +134,22 @@ public final class KvCache {
                     + limit + " that fit per (batch, kv head) at head dim " + headDim);
         }
         float[] kr = new float[headDim], vr = new float[headDim];
+        if (format == DType.F16) {
+            // A finite value beyond F16's range would be stored as an infinity: refused before anything is stored.
+            for (long row = 0; row < (long) count * kvHeads * t; row++) {
+                k.readRow(row, kr, 0);
+                v.readRow(row, vr, 0);
+                for (int x = 0; x < headDim; x++) {
+                    float bad = overflowsF16(kr[x]) ? kr[x] : overflowsF16(vr[x]) ? vr[x] : Float.NaN;
+                    if (bad == bad) {
+                        long bh = row / t;
+                        throw new IllegalArgumentException((overflowsF16(kr[x]) ? "k" : "v") + ": token " + row % t + " of (b="
+                                + (b0 + bh / kvHeads) + ", kv head " + bh % kvHeads + ") holds " + bad + " at dimension " + x
+                                + ", beyond F16's largest finite value 65504 (nothing of this call was appended)");
+                    }
+                }
+            }
+        }
         if (format == DType.Q8_0) {
             // Checked before anything is stored, so a refused call leaves the cache as it was.
             for (long row = 0; row < (long) count * kvHeads * t; row++) {

@@ -12,7 +12,7 @@ import dev.attend.tensor.Q8_0;
  * vectors of dimensions ({@code [D/LANES][TILE][LANES]}, D padded to whole vectors). Q8_0 scales (one per
  * token and 32 dimensions) are tiled {@code [D/32][TILE]} on both sides.
  */
-abstract sealed class KvStorage permits F32Storage, Bf16Storage, Q8Storage {
+abstract sealed class KvStorage permits F32Storage, HalfStorage, Q8Storage {
     final int slots, headDim, dp;
     int capacity;  // tokens, whole tiles
 
@@ -25,9 +25,9 @@ abstract sealed class KvStorage permits F32Storage, Bf16Storage, Q8Storage {
     static KvStorage of(DType format, int slots, int headDim) {
         return switch (format) {
             case F32 -> new F32Storage(slots, headDim);
-            case BF16 -> new Bf16Storage(slots, headDim);
+            case F16, BF16 -> new HalfStorage(format, slots, headDim);
             case Q8_0 -> new Q8Storage(slots, headDim);
-            default -> throw new IllegalArgumentException("format: expected F32, BF16 or Q8_0, got " + format);
+            default -> throw new IllegalArgumentException("format: expected one of " + KvCache.FORMATS + ", got " + format);
         };
     }
 

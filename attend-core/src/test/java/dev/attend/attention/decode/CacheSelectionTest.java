@@ -81,7 +81,7 @@ class CacheSelectionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "BF16", "Q8_0"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0"})
     void windowsAndSinksEqualAttentionOverTheKeysTheyKeep(DType f) {
         int n = 3000;
         Tensor q = Tensor.randn(1, 2, 8, 3, D), k = Tensor.randn(2, 2, 2, n, D), v = Tensor.randn(3, 2, 2, n, D);
@@ -101,7 +101,7 @@ class CacheSelectionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "BF16", "Q8_0"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0"})
     void explicitTokenListsEqualAttentionOverTheGatheredKeys(DType f) {
         SplittableRandom rnd = new SplittableRandom(5);
         for (int trial = 0; trial < 6; trial++) {
@@ -139,7 +139,7 @@ class CacheSelectionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "BF16"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void anUnselectedTokenNeverInfluencesTheResultWhateverItsValue(DType f) {
         int n = 200;
         Tensor q = Tensor.randn(1, 1, 2, 2, D), k = Tensor.randn(2, 1, 1, n, D), v = Tensor.randn(3, 1, 1, n, D);
@@ -160,7 +160,7 @@ class CacheSelectionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "BF16", "Q8_0"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0"})
     void sequencesOfDifferentLengthsEqualSeparateCalls(DType f) {
         int[] lengths = {1, 700, 2049, 64};
         int hkv = 2, hq = 4, lq = 1;

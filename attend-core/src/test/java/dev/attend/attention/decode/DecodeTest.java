@@ -7,6 +7,9 @@ import dev.attend.attention.mask.Masks;
 import dev.attend.tensor.DType;
 import dev.attend.tensor.Tensor;
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -29,6 +32,7 @@ class DecodeTest {
     @ParameterizedTest
     @CsvSource({
             "F32, 1, 4, 1, 1, 3000, 64", "F32, 2, 8, 2, 3, 2049, 128", "F32, 1, 1, 1, 1, 1, 16", "F32, 1, 2, 1, 2, 5, 80",
+            "F16, 1, 4, 1, 1, 3000, 64", "F16, 2, 8, 2, 2, 1500, 72", "F16, 1, 2, 1, 1, 7, 8",
             "BF16, 1, 4, 1, 1, 3000, 64", "BF16, 2, 8, 2, 2, 1500, 72", "Q8_0, 1, 4, 1, 1, 3000, 64", "Q8_0, 2, 8, 2, 4, 1025, 128"})
     void matchesTheReferenceOnWhatTheCacheStores(DType f, int b, int hq, int hkv, int lq, int n, int d) {
         Tensor q = Tensor.randn(1, b, hq, lq, d), k = Tensor.randn(2, b, hkv, n, d), v = Tensor.randn(3, b, hkv, n, d);
@@ -43,13 +47,14 @@ class DecodeTest {
             // Against the unrounded inputs: within what the format's rounding allows.
             AttentionResult exact = Attention.reference().forward(AttentionProblem.of(q, k, v, Masks.causalBottomRight()));
             double err = maxDiff(exact.out(), got.out());
-            // Measured: BF16 2e-4..6e-4, Q8_0 7e-4..1.7e-3 on these inputs; the bounds leave a 4x margin.
-            assertEquals(0, err, f == DType.BF16 ? 2.5e-3 : 7e-3, f + " error against the exact inputs");
+            // Measured: F16 3e-5..5e-5 (3.5e-4 over 7 keys), BF16 2e-4..4e-4, Q8_0 7e-4..1.6e-3 on these inputs; the
+            // bounds leave a margin of 3x or more.
+            assertEquals(0, err, f == DType.F16 ? 1e-3 : f == DType.BF16 ? 2.5e-3 : 7e-3, f + " error against the exact inputs");
         }
     }
 
     @ParameterizedTest
-    @CsvSource({"F32", "BF16", "Q8_0"})
+    @CsvSource({"F32", "F16", "BF16", "Q8_0"})
     void theSameCallGivesTheSameBitsColdAndOnceCompiled(DType f) {
         // reduceLanes(ADD) adds lanes in one order interpreted and another once C2 compiles it: a row's softmax sum
         // taken that way made the MechanismContractTest's bit-identity check fail at random (1 ulp).
@@ -125,7 +130,7 @@ class DecodeTest {
 
     @Test
     void decodeIsARegisteredMechanism() {
-        for (DType f : new DType[] {DType.F32, DType.BF16, DType.Q8_0}) {
+        for (DType f : KvCache.FORMATS) {
             DecodeAttention m = (DecodeAttention) Attention.of(DecodeAttention.nameOf(f));
             assertEquals(f, m.format());
             Tensor q = Tensor.randn(1, 1, 4, 3, 64), k = Tensor.randn(2, 1, 2, 50, 64), v = Tensor.randn(3, 1, 2, 50, 64);
@@ -144,12 +149,47 @@ class DecodeTest {
         assertEquals("cache: mechanism 'decode-bf16' reads BF16 caches, got a F32 cache", e.getMessage());
     }
 
+    /**
+     * Every finite F16 value (subnormals and both zeros too) comes back exactly from the vector kernel: one key per
+     * head, so each output row is its value row times a softmax weight of exactly 1.
+     */
+    @Test
+    void everyFiniteF16ValueIsReadExactly() {
+        List<Float> finite = new ArrayList<>();
+        for (int bits = 0; bits < 1 << 16; bits++) {
+            float x = Float.float16ToFloat((short) bits);
+            if (Float.isFinite(x)) finite.add(x);
+        }
+        int d = 128, heads = (finite.size() + d - 1) / d;
+        float[] values = new float[heads * d];
+        for (int i = 0; i < values.length; i++) values[i] = finite.get(i % finite.size());
+        KvCache cache = new KvCache(DType.F16, 1, heads, d, 1);
+        cache.append(Tensor.zeros(1, heads, 1, d), Tensor.of(values, 1, heads, 1, d));
+        float[] got = Attention.decode(DType.F16).attend(Tensor.zeros(1, heads, 1, d), cache).out().toArray();
+        // (A zero sum is +0 whatever the sign of the value: the output adds weight x value to a zeroed accumulator.)
+        for (int i = 0; i < values.length; i++) assertTrue(values[i] == got[i], "value " + values[i] + " at " + i + ", got " + got[i]);
+    }
+
+    @Test
+    void anF16CacheRefusesValuesBeyondItsRange() {
+        KvCache cache = new KvCache(DType.F16, 1, 2, 8, 4);
+        Tensor k = Tensor.randn(1, 1, 2, 3, 8), v = Tensor.randn(2, 1, 2, 3, 8);
+        v.set(70000f, 0, 1, 2, 5);
+        var e = assertThrows(IllegalArgumentException.class, () -> cache.append(k, v));
+        assertEquals("v: token 2 of (b=0, kv head 1) holds 70000.0 at dimension 5, beyond F16's largest finite value 65504"
+                + " (nothing of this call was appended)", e.getMessage());
+        assertEquals(0, cache.length());
+        v.set(65504f, 0, 1, 2, 5);  // the largest finite half is stored as it is
+        cache.append(k, v);
+        assertEquals(65504f, cache.dequantized(false).get(0, 1, 2, 5));
+    }
+
     @Test
     void badInputsAreRefusedNamingTheArgument() {
         var e = assertThrows(IllegalArgumentException.class, () -> new KvCache(DType.Q8_0, 1, 1, 48, 4));
         assertTrue(e.getMessage().contains("headDim: Q8_0 needs a multiple of 32, got 48"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new KvCache(DType.F16, 1, 1, 32, 4));
-        assertTrue(e.getMessage().startsWith("format:"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new KvCache(null, 1, 1, 32, 4));
+        assertEquals("format: expected one of [F32, F16, BF16, Q8_0], got null", e.getMessage());
         KvCache c = new KvCache(DType.F32, 1, 2, 32, 4);
         e = assertThrows(IllegalArgumentException.class, () -> Attention.decode(DType.F32).attend(Tensor.zeros(1, 2, 1, 32), c));
         assertTrue(e.getMessage().contains("empty cache"), e.getMessage());
