@@ -133,6 +133,9 @@ public final class Var {
         if (!Arrays.equals(seed.shape(), value.shape())) {
             throw new IllegalArgumentException("seed: expected shape " + Arrays.toString(value.shape()) + ", got " + Arrays.toString(seed.shape()));
         }
+        if (!leaf && backward == null) {
+            throw new IllegalStateException("backward: this graph was already used by a backward pass (its activations are freed); run the forward pass again");
+        }
         List<Var> order = topologicalOrder();
         Buf.addInto(gradData(), Buf.data(seed));
         for (int i = order.size() - 1; i >= 0; i--) {
