@@ -1,5 +1,7 @@
 package dev.attend.simd;
 
+import jdk.incubator.vector.FloatVector;
+
 /**
  * The general matrix multiply of layers: {@code C = alpha * op(A) * op(B) + beta * C}, where {@code op(X)} is X or
  * its transpose, on row-major {@code float[]} matrices with leading dimensions, in parallel over
@@ -126,15 +128,24 @@ public final class MatMul {
      * {@code ap[(i / L) * kc * L + p * L + i % L]}, so the kernel reads the rows of a 4-row block from one stream.
      */
     private static void packA(boolean transA, int i0, int mc, int p0, int kc, float alpha, float[] a, int aOff, int lda, float[] ap) {
-        for (int i = 0; i < mc; i++) {
-            int dst = (i / L) * kc * L + i % L;
-            if (!transA) {
-                int src = aOff + (i0 + i) * lda + p0;
+        if (!transA) {
+            // Rows of A are contiguous: read along them; the writes step by L inside a panel that stays in L1.
+            for (int i = 0; i < mc; i++) {
+                int dst = (i / L) * kc * L + i % L, src = aOff + (i0 + i) * lda + p0;
                 for (int p = 0; p < kc; p++) ap[dst + p * L] = alpha * a[src + p];
-            } else {
-                int src = aOff + p0 * lda + i0 + i;
-                for (int p = 0; p < kc; p++) ap[dst + p * L] = alpha * a[src + p * lda];
             }
+            return;
+        }
+        // A(i, p) = a[p * lda + i]: stored row p holds L consecutive rows of a lane panel side by side, so each
+        // panel step is one vector copy (reading down the columns instead misses the TLB on wide matrices).
+        int full = mc / L;
+        FloatVector al = FloatVector.broadcast(Gemm.F, alpha);
+        for (int p = 0; p < kc; p++) {
+            int src = aOff + (p0 + p) * lda + i0;
+            for (int ib = 0; ib < full; ib++) {
+                FloatVector.fromArray(Gemm.F, a, src + ib * L).mul(al).intoArray(ap, ib * kc * L + p * L);
+            }
+            for (int i = full * L; i < mc; i++) ap[(i / L) * kc * L + p * L + i % L] = alpha * a[src + i];
         }
     }
 

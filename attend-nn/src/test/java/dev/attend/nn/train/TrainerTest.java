@@ -45,9 +45,13 @@ class TrainerTest {
 
     @Test
     void aTwoLayerDecoderLearnsToCopy() {
-        Trainer t = new Trainer(new DecoderLM(tiny("flash", false)), new Trainer.Options(1e-2f, 1e-3f, 20, 250, 0.01f, 1.0, 0f));
+        int steps = Integer.getInteger("copy.steps", 40);
+        Trainer t = new Trainer(new DecoderLM(tiny("flash", false)), new Trainer.Options(1e-2f, 1e-3f, 10, steps, 0.01f, 1.0, 0f));
         double chance = 1.0 / SYMBOLS;
-        for (int s = 0; s < 250; s++) t.step(copyBatch(s, 32));
+        for (int s = 0; s < steps; s++) {
+            t.step(copyBatch(s, 32));
+            if (Boolean.getBoolean("copy.verbose") && s % 20 == 19) System.out.println("step " + (s + 1) + " accuracy " + t.accuracy(copyBatch(1_000_000, 256)));
+        }
         double acc = t.accuracy(copyBatch(1_000_000, 256));
         assertTrue(acc > 0.9, "copy accuracy " + acc + " (chance " + chance + ")");
     }
