@@ -25,6 +25,39 @@ public final class Buf {
         return Tensor.zeros(shape);
     }
 
+    // Gradients of intermediate nodes die as soon as backward has passed them, and the same sizes come back every
+    // step. Recycling them keeps them out of the young generation: without it a step's activations and gradients
+    // (hundreds of MB) are copied by every young collection that lands inside the step.
+    private static final java.util.Map<Integer, java.util.ArrayDeque<float[]>> POOL = new java.util.HashMap<>();
+    private static final long POOL_MAX_FLOATS = 1L << 28;  // 1 GB
+    private static long pooled;
+
+    /** A zero-filled gradient buffer of {@code shape}, recycled from {@link #recycle} when one of that size is free. */
+    static synchronized Tensor zeroGradient(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        java.util.ArrayDeque<float[]> q = n <= Integer.MAX_VALUE - 16 ? POOL.get((int) n) : null;
+        float[] a = q == null ? null : q.poll();
+        if (a == null) return Tensor.zeros(shape);
+        pooled -= a.length;
+        Arrays.fill(a, 0f);
+        return wrap(a, shape);
+    }
+
+    /** Returns a gradient buffer that nothing references any more (the backward pass calls this). */
+    static synchronized void recycle(Tensor grad) {
+        float[] a = grad.heapArray();
+        if (a == null || a.length < 1024 || pooled + a.length > POOL_MAX_FLOATS) return;
+        POOL.computeIfAbsent(a.length, k -> new java.util.ArrayDeque<>()).push(a);
+        pooled += a.length;
+    }
+
+    /** Drops every recycled buffer (after training, to give the memory back). */
+    public static synchronized void clearPool() {
+        POOL.clear();
+        pooled = 0;
+    }
+
     /** A tensor over {@code a} itself (no copy); {@code a.length} must be the element count. */
     public static Tensor wrap(float[] a, long... shape) {
         return Tensor.wrap(MemorySegment.ofArray(a), shape);

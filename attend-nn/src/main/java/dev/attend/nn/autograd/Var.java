@@ -103,7 +103,7 @@ public final class Var {
 
     /** The gradient's storage, allocated (zero) on first use: ops add into it. Only for nodes that require grad. */
     public float[] gradData() {
-        if (grad == null) grad = Buf.zeros(value.shape());
+        if (grad == null) grad = leaf ? Buf.zeros(value.shape()) : Buf.zeroGradient(value.shape());
         return grad.heapArray();
     }
 
@@ -143,7 +143,11 @@ public final class Var {
             if (v.backward != null && v.grad != null) v.backward.run(v.grad.heapArray());
             v.backward = null;
             v.inputs = null;
-            if (!v.leaf) v.grad = null;
+            if (!v.leaf && v.grad != null) {
+                // nothing else holds a non-leaf's gradient: the closures use it only while they run
+                Buf.recycle(v.grad);
+                v.grad = null;
+            }
         }
     }
 
