@@ -43,6 +43,48 @@ public final class Json {
         return v;
     }
 
+    /**
+     * {@code m} as pretty-printed JSON in map order, with a final newline: values may be nested maps (string keys),
+     * lists, strings, numbers and booleans. A float is written as the shortest decimal that reads back as the same
+     * float, so {@link #parse} and a cast return the value written.
+     */
+    public static String write(Map<String, ?> m) {
+        StringBuilder b = new StringBuilder();
+        write(b, m, "");
+        return b.append('\n').toString();
+    }
+
+    private static void write(StringBuilder b, Object v, String indent) {
+        if (v instanceof Map<?, ?> m) {
+            b.append("{\n");
+            int i = 0;
+            for (var e : m.entrySet()) {
+                if (!(e.getKey() instanceof String key)) throw new IllegalArgumentException("json: keys must be strings, got " + e.getKey());
+                b.append(indent).append("  ").append(quote(key)).append(": ");
+                write(b, e.getValue(), indent + "  ");
+                b.append(++i < m.size() ? ",\n" : "\n");
+            }
+            b.append(indent).append('}');
+        } else if (v instanceof List<?> l) {
+            b.append('[');
+            for (int i = 0; i < l.size(); i++) {
+                if (i > 0) b.append(", ");
+                write(b, l.get(i), indent);
+            }
+            b.append(']');
+        } else if (v instanceof String str) {
+            b.append(quote(str));
+        } else if (v instanceof Float f && Float.isFinite(f)) {
+            b.append(Double.parseDouble(Float.toString(f)));
+        } else if (v instanceof Double d && Double.isFinite(d) || v instanceof Long || v instanceof Integer || v instanceof Short
+                || v instanceof Byte || v instanceof BigInteger || v instanceof Boolean) {
+            b.append(v);
+        } else {
+            throw new IllegalArgumentException("json: cannot write " + (v == null ? "null" : v.getClass().getSimpleName() + " " + v)
+                    + " (expected a map, list, string, finite number or boolean)");
+        }
+    }
+
     /** A JSON rendering of a string (quotes and escapes), for writers. */
     public static String quote(String v) {
         StringBuilder b = new StringBuilder(v.length() + 2).append('"');

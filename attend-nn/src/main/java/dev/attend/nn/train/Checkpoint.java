@@ -2,6 +2,7 @@ package dev.attend.nn.train;
 
 import dev.attend.nn.autograd.Var;
 import dev.attend.nn.layers.DecoderLM;
+import dev.attend.tensor.Json;
 import dev.attend.tensor.Safetensors;
 import dev.attend.tensor.Tensor;
 
@@ -65,7 +66,7 @@ public final class Checkpoint {
             opt.put("clipNorm", o.clipNorm());
             opt.put("labelSmoothing", o.labelSmoothing());
             cfg.put("train", opt);
-            Files.writeString(tmp.resolve("config.json"), FlatJson.write(cfg), StandardCharsets.UTF_8);
+            Files.writeString(tmp.resolve("config.json"), Json.write(cfg), StandardCharsets.UTF_8);
             Path dst = runDir.resolve(name);
             if (Files.exists(dst)) deleteTree(dst);
             move(tmp, dst);
@@ -91,7 +92,10 @@ public final class Checkpoint {
         Path dir = runDir.resolve(name);
         Map<String, Object> cfg;
         try {
-            cfg = FlatJson.parse(Files.readString(dir.resolve("config.json"), StandardCharsets.UTF_8));
+            Object root = Json.parse(Files.readString(dir.resolve("config.json"), StandardCharsets.UTF_8), dir.resolve("config.json").toString(), "config");
+            if (!(root instanceof Map<?, ?>)) throw new IllegalArgumentException("config: expected a JSON object, got " + Json.typeName(root));
+            @SuppressWarnings("unchecked") Map<String, Object> m = (Map<String, Object>) root;
+            cfg = m;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("checkpoint: " + dir.resolve("config.json") + ": " + e.getMessage(), e);
         }
