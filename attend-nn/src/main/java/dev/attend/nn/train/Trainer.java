@@ -23,7 +23,7 @@ import java.lang.management.MemoryType;
  */
 public final class Trainer {
     /** The target that contributes no loss. */
-    public static final int IGNORE = -100;
+    public static final int IGNORE = dev.attend.nn.tasks.Task.IGNORE;
 
     /**
      * Hyperparameters. {@code clipNorm} 0 turns clipping off.
