@@ -32,6 +32,10 @@ public final class Attention {
         register(dev.attend.attention.sparse.RoutingAttention.DESCRIPTOR);
         register(dev.attend.attention.sparse.SaleAttention.DESCRIPTOR);
         register(dev.attend.attention.sparse.MohAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.PerformerAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.CosformerAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.LinearAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.TaylorAttention.DESCRIPTOR);
     }
 
     private Attention() {}
