@@ -36,6 +36,8 @@ public final class Attention {
         register(dev.attend.attention.linear.CosformerAttention.DESCRIPTOR);
         register(dev.attend.attention.linear.LinearAttention.DESCRIPTOR);
         register(dev.attend.attention.linear.TaylorAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.LocalAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.NystromAttention.DESCRIPTOR);
     }
 
     private Attention() {}
