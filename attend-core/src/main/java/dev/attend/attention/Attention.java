@@ -38,6 +38,8 @@ public final class Attention {
         register(dev.attend.attention.linear.TaylorAttention.DESCRIPTOR);
         register(dev.attend.attention.linear.LocalAttention.DESCRIPTOR);
         register(dev.attend.attention.linear.NystromAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.KeyPositionAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.FixedMapAttention.DESCRIPTOR);
     }
 
     private Attention() {}

@@ -3,6 +3,9 @@ package dev.attend.attention.linear;
 import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Params;
 import dev.attend.simd.Gemm;
+import dev.attend.simd.VMath;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Linear attention (Katharopoulos et al., ICML 2020, "Transformers are RNNs"): the feature map
@@ -39,11 +42,16 @@ public final class LinearAttention extends KernelAttention {
         public void map(Side side, float[] x, int rows, int dim, int pos0, float[] out, float[] logScale) {
             int mp = stride();
             for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < d; c++) {
+                int c = 0;
+                for (int bound = Gemm.F.loopBound(d); c < bound; c += Gemm.LANES) {
+                    FloatVector a = FloatVector.fromArray(Gemm.F, x, r * d + c);
+                    VMath.exp(a.min(0f)).blend(a.add(1f), a.compare(VectorOperators.GT, 0f)).intoArray(out, r * mp + c);
+                }
+                for (; c < d; c++) {
                     float a = x[r * d + c];
                     out[r * mp + c] = a > 0 ? a + 1 : (float) Math.exp(a);
                 }
-                for (int c = d; c < mp; c++) out[r * mp + c] = 0f;
+                for (c = d; c < mp; c++) out[r * mp + c] = 0f;
             }
         }
 

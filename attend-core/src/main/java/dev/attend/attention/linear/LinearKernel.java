@@ -1,6 +1,7 @@
 package dev.attend.attention.linear;
 
 import dev.attend.simd.Gemm;
+import dev.attend.simd.VMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,8 +16,9 @@ import java.util.Arrays;
  *    num_i = phi(q_i) S_{c-1}  +  sum_{c0 <= j <= i} (phi(q_i) . phi(k_j)) v_j     GEMM, masked GEMM (A = Q K^T, t x t)
  *    den_i = phi(q_i) . z_{c-1} +  sum_{c0 <= j <= i}  phi(q_i) . phi(k_j)
  *    S_c = S_{c-1} + phi(K_c)^T V_c,   z_c = z_{c-1} + sum_j phi(k_j)                GEMM</pre>
- * Within a chunk the masked product never touches a pair (i, j > i): the rows are taken in blocks of six, the keys
- * before a block by one GEMM and the block's own triangle by a loop, so a key after i (even a NaN) cannot reach row i.
+ * Within a chunk the pairs (i, j > i) are zeroed and the masked product is one GEMM; when the chunk holds a
+ * non-finite value (where {@code 0 * NaN} would leak) the rows are taken in blocks of six instead, the keys before a
+ * block by one GEMM and the block's own triangle by a loop, so a key after i cannot reach row i.
  * FLOPs per token: {@code 4 m D} (state) + {@code 2 C m} (the chunk's scores) + {@code C D} (its triangle); the
  * chunk trades the per-token state update of the recurrence for GEMM-shaped work.
  *
@@ -85,6 +87,20 @@ final class LinearKernel {
         for (int j = 0; j < t; j++) for (int x = 0; x < mp; x++) phiKT[x * tp + j] = phiK[j * mp + x];
         if (t < tp) for (int x = 0; x < mp; x++) Arrays.fill(phiKT, x * tp + t, x * tp + tp, 0f);
         Gemm.mul(t, tp, mp, phiQ, 0, mp, 1, phiKT, 0, tp, a, 0, tp, false);
+        if (VMath.allFinite(v, 0, t * dvp)) {
+            // Finite values: zero the pairs above the diagonal and take the whole masked product as one GEMM
+            // (0 * v is exactly 0, so the result is the one the careful path below gives, up to the order of the sums).
+            for (int i = 0; i < t; i++) {
+                Arrays.fill(a, i * tp + i + 1, i * tp + tp, 0f);
+                float sum = 0f;
+                for (int j = 0; j <= i; j++) sum += a[i * tp + j];
+                den[i] += sum;
+            }
+            Gemm.mul(t, dvp, t, a, 0, tp, 1, v, 0, dvp, num, 0, dvp, true);
+            flops += 2.0 * t * tp * mp + 2.0 * t * t * dvp + (double) t * t;
+            addKeys(t);
+            return;
+        }
         for (int r0 = 0; r0 < t; r0 += ROWS) {
             int r1 = Math.min(t, r0 + ROWS);
             if (r0 > 0) Gemm.mul(r1 - r0, dvp, r0, a, r0 * tp, tp, 1, v, 0, dvp, num, r0 * dvp, dvp, true);
