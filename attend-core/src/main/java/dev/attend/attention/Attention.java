@@ -40,6 +40,7 @@ public final class Attention {
         register(dev.attend.attention.linear.NystromAttention.DESCRIPTOR);
         register(dev.attend.attention.linear.KeyPositionAttention.DESCRIPTOR);
         register(dev.attend.attention.linear.FixedMapAttention.DESCRIPTOR);
+        register(dev.attend.attention.recsys.SdimAttention.DESCRIPTOR);
     }
 
     private Attention() {}
