@@ -41,6 +41,9 @@ public final class Attention {
         register(dev.attend.attention.linear.KeyPositionAttention.DESCRIPTOR);
         register(dev.attend.attention.linear.FixedMapAttention.DESCRIPTOR);
         register(dev.attend.attention.recsys.SdimAttention.DESCRIPTOR);
+        register(dev.attend.attention.mixer.LongConvMixer.DESCRIPTOR);
+        register(dev.attend.attention.mixer.S4dMixer.DESCRIPTOR);
+        register(dev.attend.attention.mixer.FnetMixer.DESCRIPTOR);
     }
 
     private Attention() {}
