@@ -45,7 +45,8 @@ public final class LinearPerf {
             Mask mask = s[1].equals("causal") ? Masks.causal() : Masks.full();
             List<double[]> points = new ArrayList<>();
             StringBuilder line = new StringBuilder(String.format("%-22s %-6s", s[0], s[1]));
-            int top = s[0].equals("flash") ? Math.min(maxLen, 65536) : maxLen;   // flash at 128K: over a minute a call
+            // Quadratic flash, Taylor's D^2/2 features and S4D's O(L N D) kernel stop at 64K to keep a run within minutes.
+            int top = List.of("flash", "taylor", "s4d", "fnet").contains(s[0]) ? Math.min(maxLen, 65536) : maxLen;
             for (int l = 1024; l <= top; l *= 2) {
                 AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 1, h, l, d), Tensor.randn(2, 1, h, l, d), Tensor.randn(3, 1, h, l, d), mask);
                 double best = Double.MAX_VALUE, flops = 0;
