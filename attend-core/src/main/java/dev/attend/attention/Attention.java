@@ -32,6 +32,18 @@ public final class Attention {
         register(dev.attend.attention.sparse.RoutingAttention.DESCRIPTOR);
         register(dev.attend.attention.sparse.SaleAttention.DESCRIPTOR);
         register(dev.attend.attention.sparse.MohAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.PerformerAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.CosformerAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.LinearAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.TaylorAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.LocalAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.NystromAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.KeyPositionAttention.DESCRIPTOR);
+        register(dev.attend.attention.linear.FixedMapAttention.DESCRIPTOR);
+        register(dev.attend.attention.recsys.SdimAttention.DESCRIPTOR);
+        register(dev.attend.attention.mixer.LongConvMixer.DESCRIPTOR);
+        register(dev.attend.attention.mixer.S4dMixer.DESCRIPTOR);
+        register(dev.attend.attention.mixer.FnetMixer.DESCRIPTOR);
     }
 
     private Attention() {}

@@ -105,8 +105,9 @@ public abstract class AttentionMechanism {
                     + " (the shape of q), got " + Arrays.toString(dOut.shape()));
         }
         long[] lseShape = {p.batch(), p.hq(), p.lq()};
-        if (fwd == null || !Arrays.equals(fwd.out().shape(), p.q().shape()) || !fwd.hasLse()
-                || !Arrays.equals(fwd.lse().shape(), lseShape)) {
+        // A mechanism that computes no log-sum-exp (kernel attention) hands back a result without one.
+        if (fwd == null || !Arrays.equals(fwd.out().shape(), p.q().shape())
+                || (fwd.hasLse() && !Arrays.equals(fwd.lse().shape(), lseShape))) {
             throw new IllegalArgumentException("forward: expected the forward result of this problem (out "
                     + Arrays.toString(p.q().shape()) + ", lse " + Arrays.toString(lseShape) + "), got "
                     + (fwd == null ? "null" : "out " + Arrays.toString(fwd.out().shape())

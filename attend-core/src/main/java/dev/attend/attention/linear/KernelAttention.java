@@ -1,0 +1,311 @@
+package dev.attend.attention.linear;
+
+import dev.attend.attention.AttentionMechanism;
+import dev.attend.attention.AttentionProblem;
+import dev.attend.attention.AttentionResult;
+import dev.attend.attention.Gradients;
+import dev.attend.attention.MaskSupport;
+import dev.attend.attention.MechanismDescriptor;
+import dev.attend.attention.Param;
+import dev.attend.attention.Params;
+import dev.attend.attention.Pattern;
+import dev.attend.simd.Parallel;
+import dev.attend.tensor.Tensor;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.DoubleAdder;
+
+/**
+ * Kernel (linear) attention on a {@link FeatureMap}: {@code out_i = sum_j w_ij v_j / sum_j w_ij} with
+ * {@code w_ij = phi(q_i) . phi(k_j)} over the keys row i sees, computed by {@link LinearKernel} in
+ * {@code O(L m D)}. Performer, cosFormer, elu+1 and Taylor are this class with their own map.
+ *
+ * <p>Shapes {@code q [B, Hq, Lq, D]}, {@code k, v [B, Hkv, Lk, D]} (GQA: the q heads of a group read the same
+ * keys). Masks: {@code full} (self or cross: one pass over the keys builds the state, one over the queries reads it)
+ * and {@code causal} / {@code causal-br} at {@code Lq == Lk} (chunked prefix sums). No log-sum-exp: results are
+ * {@link AttentionResult#withoutLse}. Cost per (b, q head): {@code 4 L m D} FLOPs plus, causal, {@code L C (2m + D)}
+ * for the chunks; memory a few chunk buffers and the {@code m x D} state per worker.
+ *
+ * <p><b>Backward</b> ({@link #computeBackward}): with {@code g_i = dO_i / Z_i} and {@code h_i = -(dO_i . out_i) / Z_i},
+ * {@code dphi(q_i) = S_i g_i + h_i z_i}, {@code dphi(k_j) = G_j v_j + H_j}, {@code dv_j = G_j^T phi(k_j)}, where
+ * {@code S_i, z_i} are the prefix state (the whole state when not causal) and {@code G_j = sum_{i >= j} phi(q_i) g_i^T},
+ * {@code H_j = sum_{i >= j} h_i phi(q_i)} the suffix ones: {@code O(L m D)} in double precision (a reference-grade
+ * loop, not the GEMM kernel), then through the map's Jacobian ({@link FeatureMap#backward}). Keys share one log
+ * scale there (the largest), which the output does not depend on.
+ *
+ * <p><b>Decoding</b>: {@link #newState} is the recurrence, {@code m (D + 1)} floats per head.
+ */
+public abstract class KernelAttention extends AttentionMechanism {
+    private final int chunk;
+
+    protected KernelAttention(MechanismDescriptor d, Params p) {
+        super(d, p);
+        this.chunk = p.getInt("chunk");
+    }
+
+    /** The builder every kernel mechanism starts from: its patterns, masks, the chunk parameter, a backward pass. */
+    static MechanismDescriptor.Builder builder(String name, MechanismDescriptor.Factory factory) {
+        return MechanismDescriptor.builder(name, factory)
+                .param(Param.ofInt("chunk", 64, 1, 4096, "rows per chunk of the causal prefix sums (a masked chunk x chunk GEMM inside, the state across)"))
+                .patterns(Pattern.NONCAUSAL_SELF, Pattern.CAUSAL_SELF, Pattern.NONCAUSAL_CROSS)
+                .masks(MaskSupport.listed("full", "causal", "causal-br"))
+                .backward(true);
+    }
+
+    /** The map for head dimension {@code d}, the problem's {@code scale}, and positions below {@code horizon} (for position-aware maps). */
+    abstract FeatureMap featureMap(int d, float scale, int horizon);
+
+    /** The smallest denominator used (cosFormer's ReLU features can all be 0); 0: none. */
+    float denominatorFloor() {
+        return 0f;
+    }
+
+    /** The horizon a problem's positions need: the longer length (cosFormer overrides it with a fixed one when set). */
+    int horizon(AttentionProblem p) {
+        return Math.max(p.lq(), p.lk());
+    }
+
+    static boolean causal(AttentionProblem p) {
+        return !p.mask().kind().orElse("").equals("full");
+    }
+
+    @Override
+    protected AttentionResult compute(AttentionProblem p) {
+        int b = p.batch(), hq = p.hq(), hkv = p.hkv(), lq = p.lq(), lk = p.lk(), d = p.headDim(), per = hq / hkv;
+        FeatureMap map = featureMap(d, p.scale(), horizon(p));
+        boolean causal = causal(p);
+        float floor = denominatorFloor();
+        Tensor out = Tensor.zeros(b, hq, lq, d);
+        DoubleAdder flops = new DoubleAdder();
+        Parallel.forEach(b * hq, (bh, worker) -> {
+            int kvRow = bh / hq * hkv + bh % hq / per;
+            LinearKernel kern = new LinearKernel(chunk, map.stride(), d);
+            float[] x = new float[chunk * d], row = new float[d];
+            if (!causal) {
+                for (int c0 = 0; c0 < lk; c0 += chunk) {
+                    int t = Math.min(chunk, lk - c0);
+                    loadKeys(p, map, kern, kvRow, c0, t, x);
+                    kern.stabilise(t, map.scaled());
+                    kern.addKeys(t);
+                }
+            }
+            for (int c0 = 0; c0 < lq; c0 += chunk) {
+                int t = Math.min(chunk, lq - c0);
+                readRows(p.q(), (long) bh * lq + c0, t, d, x);
+                map.map(FeatureMap.Side.QUERY, x, t, d, c0, kern.phiQ, null);
+                if (causal) {
+                    loadKeys(p, map, kern, kvRow, c0, t, x);
+                    kern.stabilise(t, map.scaled());
+                    kern.causalChunk(t);
+                } else {
+                    kern.readState(t);
+                }
+                for (int i = 0; i < t; i++) {
+                    kern.output(i, d, floor, row);
+                    out.writeRow((long) bh * lq + c0 + i, row, 0);
+                }
+            }
+            flops.add(kern.flops());
+        });
+        return AttentionResult.withoutLse(out, new AttentionResult.Stats((long) b * hq * ((lq + chunk - 1) / chunk), 0, 0, flops.sum(), 0));
+    }
+
+    private static void loadKeys(AttentionProblem p, FeatureMap map, LinearKernel kern, int kvRow, int c0, int t, float[] x) {
+        int d = p.headDim(), lk = p.lk();
+        readRows(p.k(), (long) kvRow * lk + c0, t, d, x);
+        map.map(FeatureMap.Side.KEY, x, t, d, c0, kern.phiK, kern.keyLog);
+        for (int j = 0; j < t; j++) p.v().readRow((long) kvRow * lk + c0 + j, kern.v, j * kern.dvp);
+    }
+
+    static void readRows(Tensor t, long first, int rows, int d, float[] x) {
+        for (int r = 0; r < rows; r++) t.readRow(first + r, x, r * d);
+    }
+
+    // ---------------------------------------------------------------- backward
+
+    @Override
+    protected Gradients computeBackward(AttentionProblem p, AttentionResult forward, Tensor dOut) {
+        int b = p.batch(), hq = p.hq(), hkv = p.hkv(), lq = p.lq(), lk = p.lk(), d = p.headDim(), per = hq / hkv;
+        FeatureMap map = featureMap(d, p.scale(), horizon(p));
+        int mp = map.stride();
+        boolean causal = causal(p);
+        Tensor dq = Tensor.zeros(b, hq, lq, d), dk = Tensor.zeros(b, hkv, lk, d), dv = Tensor.zeros(b, hkv, lk, d);
+        Parallel.forEach(b * hkv, (bk, worker) -> {
+            float[] k = new float[lk * d], v = new float[lk * d], phiK = new float[lk * mp], log = new float[lk];
+            readRows(p.k(), (long) bk * lk, lk, d, k);
+            readRows(p.v(), (long) bk * lk, lk, d, v);
+            map.map(FeatureMap.Side.KEY, k, lk, d, 0, phiK, log);
+            if (map.scaled()) commonScale(phiK, log, lk, mp);
+            float[] dPhiK = new float[lk * mp], gv = new float[lk * d];
+            for (int h = bk % hkv * per; h < (bk % hkv + 1) * per; h++) {
+                long base = (long) (bk / hkv * hq + h) * lq;
+                float[] q = new float[lq * d], phiQ = new float[lq * mp], dO = new float[lq * d], o = new float[lq * d];
+                readRows(p.q(), base, lq, d, q);
+                readRows(dOut, base, lq, d, dO);
+                map.map(FeatureMap.Side.QUERY, q, lq, d, 0, phiQ, null);
+                float[] dPhiQ = new float[lq * mp];
+                backwardHead(causal, lq, lk, d, mp, phiQ, phiK, v, dO, dPhiQ, dPhiK, gv);
+                float[] gq = new float[lq * d];
+                map.backward(FeatureMap.Side.QUERY, q, lq, d, 0, phiQ, dPhiQ, gq);
+                for (int i = 0; i < lq; i++) dq.writeRow(base + i, gq, i * d);
+            }
+            float[] gk = new float[lk * d];
+            map.backward(FeatureMap.Side.KEY, k, lk, d, 0, phiK, dPhiK, gk);
+            for (int j = 0; j < lk; j++) {
+                dk.writeRow((long) bk * lk + j, gk, j * d);
+                dv.writeRow((long) bk * lk + j, gv, j * d);
+            }
+        });
+        return new Gradients(dq, dk, dv);
+    }
+
+    /** Every key relative to the largest log scale (NaN ignored), so that all share one scale. */
+    private static void commonScale(float[] phi, float[] log, int rows, int mp) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int r = 0; r < rows; r++) if (log[r] > max) max = log[r];
+        for (int r = 0; r < rows; r++) {
+            float f = (float) Math.exp(log[r] - max);
+            for (int x = 0; x < mp; x++) phi[r * mp + x] *= f;
+        }
+    }
+
+    /**
+     * One q head: adds its {@code dphi(k)} and {@code dv} into the kv head's accumulators and writes {@code dphi(q)}.
+     * Forward quantities are recomputed in double; causal needs Lq == Lk.
+     */
+    private void backwardHead(boolean causal, int lq, int lk, int d, int mp, float[] phiQ, float[] phiK, float[] v, float[] dO,
+                              float[] dPhiQ, float[] dPhiK, float[] gv) {
+        double floor = denominatorFloor();
+        double[] s = new double[mp * d], z = new double[mp];
+        double[] g = new double[lq * d], h = new double[lq];
+        if (!causal) for (int j = 0; j < lk; j++) addOuter(s, z, phiK, j, v, mp, d);
+        // Forward pass: prefix state, then g_i, h_i and dphi(q_i).
+        for (int i = 0; i < lq; i++) {
+            if (causal) addOuter(s, z, phiK, i, v, mp, d);
+            double den = 0;
+            double[] num = new double[d];
+            for (int f = 0; f < mp; f++) {
+                double pq = phiQ[i * mp + f];
+                if (pq == 0) continue;
+                den += pq * z[f];
+                for (int x = 0; x < d; x++) num[x] += pq * s[f * d + x];
+            }
+            if (!(den > 0)) continue;
+            den = Math.max(den, floor);
+            double dot = 0;
+            for (int x = 0; x < d; x++) {
+                g[i * d + x] = dO[i * d + x] / den;
+                dot += dO[i * d + x] * num[x] / den;
+            }
+            h[i] = -dot / den;
+            for (int f = 0; f < mp; f++) {
+                double acc = h[i] * z[f];
+                for (int x = 0; x < d; x++) acc += s[f * d + x] * g[i * d + x];
+                dPhiQ[i * mp + f] = (float) acc;
+            }
+        }
+        // Suffix sums G (m x D) and H (m) from the last row down (all rows at once when not causal).
+        double[] gs = new double[mp * d], hs = new double[mp];
+        if (!causal) for (int i = 0; i < lq; i++) addSuffix(gs, hs, phiQ, i, g, h, mp, d);
+        for (int j = lk - 1; j >= 0; j--) {
+            if (causal) addSuffix(gs, hs, phiQ, j, g, h, mp, d);
+            for (int f = 0; f < mp; f++) {
+                double acc = hs[f];
+                for (int x = 0; x < d; x++) acc += gs[f * d + x] * v[j * d + x];
+                dPhiK[j * mp + f] += (float) acc;
+            }
+            for (int x = 0; x < d; x++) {
+                double acc = 0;
+                for (int f = 0; f < mp; f++) acc += gs[f * d + x] * phiK[j * mp + f];
+                gv[j * d + x] += (float) acc;
+            }
+        }
+    }
+
+    private static void addOuter(double[] s, double[] z, float[] phi, int j, float[] v, int mp, int d) {
+        for (int f = 0; f < mp; f++) {
+            double pk = phi[j * mp + f];
+            if (pk == 0) continue;
+            z[f] += pk;
+            for (int x = 0; x < d; x++) s[f * d + x] += pk * v[j * d + x];
+        }
+    }
+
+    private static void addSuffix(double[] gs, double[] hs, float[] phiQ, int i, double[] g, double[] h, int mp, int d) {
+        for (int f = 0; f < mp; f++) {
+            double pq = phiQ[i * mp + f];
+            if (pq == 0) continue;
+            hs[f] += h[i] * pq;
+            for (int x = 0; x < d; x++) gs[f * d + x] += pq * g[i * d + x];
+        }
+    }
+
+    // ---------------------------------------------------------------- decoding
+
+    /**
+     * The recurrence for one head of dimension {@code d} at {@code scale}: {@code S += phi(k) v^T}, {@code z += phi(k)},
+     * {@code out = phi(q) S / phi(q) . z}, with the running key scale of {@link LinearKernel}. Equals the parallel
+     * causal form within rounding (it stabilises per token, the parallel form per chunk).
+     *
+     * @param horizon positions the state will see (only position-aware maps use it: cosFormer)
+     */
+    public RecurrentState newState(int d, float scale, int horizon) {
+        if (d < 1 || d > AttentionProblem.MAX_HEAD_DIM) {
+            throw new IllegalArgumentException("d: expected a head dimension in [1, " + AttentionProblem.MAX_HEAD_DIM + "], got " + d);
+        }
+        if (horizon < 1) throw new IllegalArgumentException("horizon: expected at least 1 position, got " + horizon);
+        FeatureMap map = featureMap(d, scale, horizon);
+        float floor = denominatorFloor();
+        return new RecurrentState() {
+            final int mp = map.stride();
+            final float[] s = new float[mp * d], z = new float[mp], phi = new float[mp], log = new float[1];
+            float logMax = Float.NEGATIVE_INFINITY;
+            long tokens;
+
+            @Override
+            public void step(float[] q, float[] k, float[] v, float[] out) {
+                if (tokens >= horizon) {
+                    throw new IllegalStateException("state: its horizon of " + horizon + " positions is full");
+                }
+                int pos = (int) tokens++;
+                map.map(FeatureMap.Side.KEY, k, 1, d, pos, phi, log);
+                float w = 1f;
+                if (map.scaled()) {
+                    if (log[0] > logMax) {
+                        if (logMax != Float.NEGATIVE_INFINITY) {
+                            float f = (float) Math.exp(logMax - log[0]);
+                            for (int x = 0; x < s.length; x++) s[x] *= f;
+                            for (int x = 0; x < mp; x++) z[x] *= f;
+                        }
+                        logMax = log[0];
+                    }
+                    w = (float) Math.exp(log[0] - logMax);
+                }
+                for (int f = 0; f < mp; f++) {
+                    float pk = phi[f] * w;
+                    z[f] += pk;
+                    LinearKernel.axpy(pk, v, 0, s, f * d, d);
+                }
+                map.map(FeatureMap.Side.QUERY, q, 1, d, pos, phi, null);
+                Arrays.fill(out, 0, d, 0f);
+                float den = 0f;
+                for (int f = 0; f < mp; f++) {
+                    den += phi[f] * z[f];
+                    LinearKernel.axpy(phi[f], s, f * d, out, 0, d);
+                }
+                float inv = den > 0f ? 1f / Math.max(den, floor) : 0f;
+                for (int x = 0; x < d; x++) out[x] *= inv;
+            }
+
+            @Override
+            public long tokens() {
+                return tokens;
+            }
+
+            @Override
+            public long stateFloats() {
+                return (long) mp * d + mp + 1;
+            }
+        };
+    }
+}

@@ -1,0 +1,60 @@
+package dev.attend.attention.mixer;
+
+import dev.attend.attention.AttentionMechanism;
+import dev.attend.attention.AttentionProblem;
+import dev.attend.attention.AttentionResult;
+import dev.attend.attention.MaskSupport;
+import dev.attend.attention.MechanismDescriptor;
+import dev.attend.attention.Params;
+import dev.attend.attention.Pattern;
+import dev.attend.simd.Parallel;
+import dev.attend.tensor.Tensor;
+
+/**
+ * A token mixer of the unified view {@code Y = P(X) X W} (He and Kabic 2023) measured like a mechanism: it ignores
+ * q and k and mixes the values, {@code out[b, h] = P v[b, h / (Hq / Hkv)]}, with P fixed by its parameters (a
+ * Toeplitz convolution, an SSM's kernel, a DFT) rather than computed from scores, so the bench times it, and the
+ * fidelity suite compares it, beside attention on the same inputs. Descriptors say so in their summary ("mixer");
+ * masks {@code full} (the non-causal form) and, where the mixer has one, {@code causal} / {@code causal-br} (P lower
+ * triangular); self attention only (P is square). No log-sum-exp. Subclasses mix one head {@code v [L x D]}.
+ */
+public abstract class TokenMixer extends AttentionMechanism {
+
+    protected TokenMixer(MechanismDescriptor d, Params p) {
+        super(d, p);
+    }
+
+    /** The builder every mixer starts from: self attention, the masks of its forms, approximate (not attention). */
+    static MechanismDescriptor.Builder builder(String name, MechanismDescriptor.Factory factory, boolean causalForm) {
+        MechanismDescriptor.Builder b = MechanismDescriptor.builder(name, factory).approximate();
+        return causalForm
+                ? b.patterns(Pattern.NONCAUSAL_SELF, Pattern.CAUSAL_SELF).masks(MaskSupport.listed("full", "causal", "causal-br"))
+                : b.patterns(Pattern.NONCAUSAL_SELF).masks(MaskSupport.listed("full"));
+    }
+
+    /** Mixes one head: {@code v[t][c]} (L rows of D) into {@code out[t][c]}. */
+    abstract void mix(double[][] v, boolean causal, double[][] out);
+
+    @Override
+    protected AttentionResult compute(AttentionProblem p) {
+        int b = p.batch(), hq = p.hq(), hkv = p.hkv(), l = p.lq(), d = p.headDim(), per = hq / hkv;
+        boolean causal = !p.mask().kind().orElse("").equals("full");
+        Tensor out = Tensor.zeros(b, hq, l, d);
+        Parallel.forEach(b * hq, (bh, worker) -> {
+            long kv = (long) (bh / hq * hkv + bh % hq / per) * l;
+            float[] row = new float[d];
+            double[][] v = new double[l][d], o = new double[l][d];
+            for (int t = 0; t < l; t++) {
+                p.v().readRow(kv + t, row, 0);
+                for (int c = 0; c < d; c++) v[t][c] = row[c];
+            }
+            mix(v, causal, o);
+            for (int t = 0; t < l; t++) {
+                for (int c = 0; c < d; c++) row[c] = (float) o[t][c];
+                out.writeRow((long) bh * l + t, row, 0);
+            }
+        });
+        double logL = Math.log(Math.max(2, l)) / Math.log(2);
+        return AttentionResult.withoutLse(out, new AttentionResult.Stats(b * hq, 0, 0, 30.0 * b * hq * d * l * logL, 0));
+    }
+}

@@ -1,0 +1,121 @@
+package dev.attend.attention.recsys;
+
+import dev.attend.tensor.Tensor;
+
+import java.util.SplittableRandom;
+
+/**
+ * LAMA's low-rank factorised multi-head pooling attention (Liu et al., "LAMA: Low-rank Multi-head Attention", text
+ * classification): K heads pool a sequence {@code H [T, d]} by a global context query,
+ * <pre>  c = mean of the valid h_t,   f_t = tanh((P^T c) * (Q^T h_t))  (K values, elementwise product)
+ *  f_t <- f_t / |f_t|  (L2 over heads),   A[k, :] = softmax over valid t of f_t[k],   M = A H  [K x d]</pre>
+ * so head k's weights are a distribution over the valid positions (padding gets weight 0). {@code P, Q [d x K]} are the
+ * rank-K factorisation of the K bilinear heads {@code c^T W_k h}; 2dK parameters, {@code O(T d K)} per sequence. Without
+ * trained weights they are drawn from a seed (scaled by {@code 1/sqrt(d)}); a trainer sets them with {@link #of}.
+ */
+public final class LamaPooling {
+    private final int d, heads;
+    private final float[] p, q;   // [d x K] row-major
+
+    private LamaPooling(int d, int heads, float[] p, float[] q) {
+        this.d = d;
+        this.heads = heads;
+        this.p = p;
+        this.q = q;
+    }
+
+    /** Random {@code P, Q} (N(0, 1/d)) from {@code seed}. */
+    public static LamaPooling random(int d, int heads, long seed) {
+        check(d, heads);
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] p = new float[d * heads], q = new float[d * heads];
+        double s = 1 / Math.sqrt(d);
+        for (int i = 0; i < p.length; i++) p[i] = (float) (r.nextGaussian() * s);
+        for (int i = 0; i < q.length; i++) q[i] = (float) (r.nextGaussian() * s);
+        return new LamaPooling(d, heads, p, q);
+    }
+
+    /** Given {@code P, Q [d x K]} row-major (copied). */
+    public static LamaPooling of(int d, int heads, float[] p, float[] q) {
+        check(d, heads);
+        if (p == null || p.length != d * heads) throw new IllegalArgumentException("p: expected d x K = " + d * heads + " floats, got " + (p == null ? "null" : p.length));
+        if (q == null || q.length != d * heads) throw new IllegalArgumentException("q: expected d x K = " + d * heads + " floats, got " + (q == null ? "null" : q.length));
+        return new LamaPooling(d, heads, p.clone(), q.clone());
+    }
+
+    private static void check(int d, int heads) {
+        if (d < 1) throw new IllegalArgumentException("d: expected at least 1, got " + d);
+        if (heads < 1) throw new IllegalArgumentException("heads: expected at least 1 (LAMA uses 8), got " + heads);
+    }
+
+    /** The attention weights {@code A [B, K, T]} of {@code h [B, T, d]} with {@code valid[b]} valid positions each. */
+    public Tensor weights(Tensor h, int[] valid) {
+        long[] s = h.shape();
+        if (s.length != 3 || s[2] != d) {
+            throw new IllegalArgumentException("h: expected [B, T, " + d + "], got " + java.util.Arrays.toString(s));
+        }
+        int b = (int) s[0], t = (int) s[1];
+        if (valid == null || valid.length != b) {
+            throw new IllegalArgumentException("valid: expected one length per batch entry (" + b + "), got " + (valid == null ? "null" : valid.length));
+        }
+        Tensor a = Tensor.zeros(b, heads, t);
+        float[] row = new float[d];
+        for (int bi = 0; bi < b; bi++) {
+            if (valid[bi] < 1 || valid[bi] > t) {
+                throw new IllegalArgumentException("valid[" + bi + "]: expected a length in [1, " + t + "], got " + valid[bi]);
+            }
+            double[] c = new double[d];
+            for (int i = 0; i < valid[bi]; i++) {
+                h.readRow((long) bi * t + i, row, 0);
+                for (int x = 0; x < d; x++) c[x] += row[x] / (double) valid[bi];
+            }
+            double[] pc = new double[heads];
+            for (int k = 0; k < heads; k++) for (int x = 0; x < d; x++) pc[k] += p[x * heads + k] * c[x];
+            double[][] f = new double[valid[bi]][heads];
+            for (int i = 0; i < valid[bi]; i++) {
+                h.readRow((long) bi * t + i, row, 0);
+                double norm = 0;
+                for (int k = 0; k < heads; k++) {
+                    double qh = 0;
+                    for (int x = 0; x < d; x++) qh += q[x * heads + k] * row[x];
+                    f[i][k] = Math.tanh(pc[k] * qh);
+                    norm += f[i][k] * f[i][k];
+                }
+                norm = Math.sqrt(norm);
+                if (norm > 0) for (int k = 0; k < heads; k++) f[i][k] /= norm;
+            }
+            for (int k = 0; k < heads; k++) {
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int i = 0; i < valid[bi]; i++) max = Math.max(max, f[i][k]);
+                for (int i = 0; i < valid[bi]; i++) sum += Math.exp(f[i][k] - max);
+                for (int i = 0; i < valid[bi]; i++) a.set((float) (Math.exp(f[i][k] - max) / sum), bi, k, i);
+            }
+        }
+        return a;
+    }
+
+    /** The pooled matrix {@code M = A H [B, K, d]}. */
+    public Tensor pool(Tensor h, int[] valid) {
+        Tensor a = weights(h, valid);
+        int b = (int) h.dim(0), t = (int) h.dim(1);
+        Tensor m = Tensor.zeros(b, heads, d);
+        float[] row = new float[d];
+        for (int bi = 0; bi < b; bi++) {
+            double[][] acc = new double[heads][d];
+            for (int i = 0; i < valid[bi]; i++) {
+                h.readRow((long) bi * t + i, row, 0);
+                for (int k = 0; k < heads; k++) {
+                    double w = a.get(bi, k, i);
+                    for (int x = 0; x < d; x++) acc[k][x] += w * row[x];
+                }
+            }
+            for (int k = 0; k < heads; k++) for (int x = 0; x < d; x++) m.set((float) acc[k][x], bi, k, x);
+        }
+        return m;
+    }
+
+    /** {@code 2 d K}. */
+    public long parameters() {
+        return 2L * d * heads;
+    }
+}
