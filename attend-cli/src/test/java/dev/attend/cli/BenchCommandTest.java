@@ -81,7 +81,7 @@ class BenchCommandTest {
         MainTest.Run r = MainTest.run("bench", "--suite", "exact", "--list", "--quick", "--filter", "DECODE");
         assertEquals(0, r.code(), r.err());
         // one decode case per KV format, plus the scalar peer
-        assertEquals(4, r.out().lines().filter(l -> l.startsWith("exact: ")).count(), r.out());
+        assertEquals(dev.attend.attention.decode.KvCache.FORMATS.size() + 1, r.out().lines().filter(l -> l.startsWith("exact: ")).count(), r.out());
         assertTrue(r.out().contains("scalar causal-br decode"), r.out());
         assertTrue(r.out().contains("decode-q8_0 causal-br decode"), r.out());
         MainTest.Run none = MainTest.run("bench", "--list", "--filter", "no-such-case");

@@ -217,7 +217,9 @@ public final class BenchRunner {
             }
             double[] times = Arrays.copyOf(ms, runs);
             BenchResult.Timing t = timing(times, again);
-            long peakHeap = Math.max(0, peakHeap() - heapAtStart);
+            // The pools record their peak at collections only: what is in use now (the case's garbage, when no
+            // collection ran) bounds it from below.
+            long peakHeap = Math.max(0, Math.max(peakHeap(), usedHeap()) - heapAtStart);
             BenchResult.Fidelity f = c.fidelity(last);
             Double work = last instanceof AttentionResult ar && ar.stats().flops() > 0 ? ar.stats().flops() : null;
             long allocMedian = (long) percentile(Arrays.stream(alloc, 0, runs).asDoubleStream().toArray(), 0.5);
