@@ -64,8 +64,9 @@ public final class BenchRunner {
 
         public static Settings quick() {
             // Short: the quick run has ~400 cases (every mechanism x mask x pattern) and must finish in about 3 minutes.
-            // The first call is the warm-up (the JIT was warmed before the run); short calls warm for 50 ms more.
-            return new Settings(0, 0.05, 3, 0.05, 0.5, 50, 0.08, 0.25, 20.0, 30.0);
+            // The first call is the warm-up (the JIT was warmed before the run); short calls warm for 20 ms more. A
+            // call predicted over 6 s (a mechanism far slower than exact at this size) is not started.
+            return new Settings(0, 0.02, 3, 0.03, 0.5, 50, 0.08, 0.25, 6.0, 30.0);
         }
     }
 
@@ -165,8 +166,17 @@ public final class BenchRunner {
         if (last == null || c.dims().kLen() <= last[0]) return null;
         double ratio = c.dims().kLen() / last[0], predicted = last[1] * ratio * ratio;
         if (predicted <= settings.maxCallSeconds()) return null;
-        return String.format("over its time budget: one call predicted to take %.0f s (%.1f s at Lk=%d, cost up to quadratic in the length), the limit is %.0f s",
+        return String.format(OVER_BUDGET + ": one call predicted to take %.0f s (%.1f s at Lk=%d, cost up to quadratic in the length), the limit is %.0f s",
                 predicted, last[1], (long) last[0], settings.maxCallSeconds());
+    }
+
+    /** The reasons of the E cells that are the run's limits, not failures: the case was not (fully) run. */
+    static final String OVER_BUDGET = "over its time budget", NEEDS_MEMORY = "needs at least";
+
+    /** Whether {@code r} is an E cell for a limit of the run (time or memory) rather than a failure of the case. */
+    public static boolean overALimit(BenchResult r) {
+        return r.status() == BenchResult.Status.ERROR && r.reason() != null
+                && (r.reason().startsWith(OVER_BUDGET) || r.reason().startsWith(NEEDS_MEMORY));
     }
 
     /** One case, start to end; never throws. */
@@ -176,7 +186,7 @@ public final class BenchRunner {
         if (reason != null) return base(c, BenchResult.Status.UNSUPPORTED, reason);
         long heap = Runtime.getRuntime().maxMemory();
         if (c.memoryBytes() > 0.8 * heap) {
-            return base(c, BenchResult.Status.ERROR, "needs at least " + gib(c.memoryBytes()) + " of memory, the heap has " + gib(heap)
+            return base(c, BenchResult.Status.ERROR, NEEDS_MEMORY + " " + gib(c.memoryBytes()) + " of memory, the heap has " + gib(heap)
                     + " (raise it with ATTEND_JAVA_OPTS=-Xmx...)");
         }
         BenchResult external = c.external(settings);
@@ -192,7 +202,7 @@ public final class BenchRunner {
             Object last = body.get();  // the first call may take seconds while C2 compiles
             double first = (System.nanoTime() - t0) / 1e9;
             if (first > settings.maxCallSeconds()) {
-                return base(c, BenchResult.Status.ERROR, String.format("over its time budget: one call took %.1f s, the limit is %.0f s",
+                return base(c, BenchResult.Status.ERROR, String.format(OVER_BUDGET + ": one call took %.1f s, the limit is %.0f s",
                         first, settings.maxCallSeconds()));
             }
             // A call that takes half the budget is long enough to be its own warm-up, and two timed runs are all it

@@ -375,8 +375,13 @@ final class ReportSections {
             ws.add(unstable.size() + (unstable.size() == 1 ? " case stayed" : " cases stayed") + " unstable after its time budget (compare "
                     + "them with care): " + String.join(", ", unstable) + ".");
         }
-        long errors = run.results().stream().filter(r -> r.status() == BenchResult.Status.ERROR).count();
+        long limited = run.results().stream().filter(dev.attend.cli.bench.BenchRunner::overALimit).count();
+        long errors = run.results().stream().filter(r -> r.status() == BenchResult.Status.ERROR).count() - limited;
         if (errors > 0) ws.add(errors + (errors == 1 ? " case" : " cases") + " failed; their messages are under the support matrix.");
+        if (limited > 0) {
+            ws.add(limited + (limited == 1 ? " case was" : " cases were") + " not run to the end, over the run's time or memory limit"
+                    + " (E cells; the reasons are under the support matrix).");
+        }
         out.add(new Heading(2, "Warnings", "warnings"));
         if (ws.isEmpty()) {
             out.add(new Para("None."));
