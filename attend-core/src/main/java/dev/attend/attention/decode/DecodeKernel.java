@@ -5,7 +5,7 @@ import dev.attend.simd.Gemm;
 /**
  * The two products of decoding for one KV format, over one chunk of the cache of one (batch, kv head):
  * scores of the group's query rows against the chunk's keys, and the probability-weighted sum of its values.
- * One small class per format ({@link F32Kernel}, {@link HalfKernel}, {@link Q8Kernel}) reads the layout of its
+ * One small class per format ({@link F32Kernel}, {@link F16Kernel}, {@link Bf16Kernel}, {@link Q8Kernel}) reads the layout of its
  * storage; {@link Decode} schedules chunks and merges them. Rows come four at a time (callers pad with zero
  * rows) so every vector loaded feeds four FMAs; no vector crosses a method boundary (C2 would box it when a
  * call is not inlined).

@@ -8,7 +8,7 @@ import java.util.Arrays;
 
 /**
  * Keys and values in a 16-bit float format, 2 bytes per element (rounded to nearest even): BF16 (8 exponent bits, 8
- * significant bits) or F16 (5 exponent bits, 11 significant bits, finite up to 65504). Read by {@link HalfKernel}.
+ * significant bits) or F16 (5 exponent bits, 11 significant bits, finite up to 65504). Read by {@link F16Kernel} and {@link Bf16Kernel}.
  */
 final class HalfStorage extends KvStorage {
     final boolean f16;
@@ -55,6 +55,6 @@ final class HalfStorage extends KvStorage {
 
     @Override
     DecodeKernel kernel() {
-        return new HalfKernel(this);
+        return f16 ? new F16Kernel(this) : new Bf16Kernel(this);
     }
 }

@@ -13,22 +13,18 @@ import static dev.attend.simd.Gemm.F;
 import static dev.attend.simd.Gemm.LANES;
 
 /**
- * Decode kernels for a BF16 or F16 cache: the F32 kernels' loops with each vector widened in registers, so the
- * cache is read at 2 bytes per element. A BF16 value is the high half of a float (a shift); an F16 value's bits,
- * shifted into a float's places and scaled by 2^112, give every finite half (subnormals too), with infinities and
- * NaNs patched, about four times the work of BF16. Half the bytes of F32, the same FMAs: bounded by arithmetic
- * rather than memory on a machine with fast memory, F16 more so.
+ * Decode kernels for an F16 cache: {@link Bf16Kernel}'s loops with F16's widening (the bits shifted into a
+ * float's places and scaled by 2^112, exact for normals and subnormals, infinities and NaNs patched), about four
+ * times BF16's conversion work per vector. The loops are a copy on purpose: see {@link Bf16Kernel}.
  */
-final class HalfKernel extends DecodeKernel {
+final class F16Kernel extends DecodeKernel {
     private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(LANES * 16));
     private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, F.vectorShape());
     private final HalfStorage store;
-    private final boolean f16;
 
-    HalfKernel(HalfStorage store) {
+    F16Kernel(HalfStorage store) {
         super(store.headDim);
         this.store = store;
-        this.f16 = store.f16;
     }
 
     @Override
@@ -112,20 +108,15 @@ final class HalfKernel extends DecodeKernel {
         }
     }
 
-    /** One vector of the cache as floats (the format is fixed per kernel, so the branch is predicted). */
-    private FloatVector widen(short[] a, int at) {
-        IntVector h = (IntVector) ShortVector.fromArray(HALF, a, at).convertShape(VectorOperators.S2I, INT, 0);
-        return f16 ? f16ToFloat(h) : h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
     private static final int F16_EXPONENT = 0x7c00;
 
     /**
-     * F16 bits (sign-extended in each int) to floats: exponent and mantissa moved to a float's places and multiplied
-     * by 2^112 (the exponent bias difference; exact for normals and subnormals alike), all exponent bits set where
-     * the half is an infinity or NaN, then the sign.
+     * F16 to F32: exponent and mantissa moved to a float's places and multiplied by 2^112 (the bias difference; exact
+     * for normals and subnormals alike), all exponent bits set where the half is an infinity or NaN, then the sign.
+     * Small enough that C2 inlines it into the loops.
      */
-    private static FloatVector f16ToFloat(IntVector h) {
+    private static FloatVector widen(short[] a, int at) {
+        IntVector h = (IntVector) ShortVector.fromArray(HALF, a, at).convertShape(VectorOperators.S2I, INT, 0);
         IntVector magnitude = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
         IntVector bits = magnitude.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
         bits = bits.blend(magnitude.or(0x7f800000), h.and(F16_EXPONENT).compare(VectorOperators.EQ, F16_EXPONENT));
