@@ -23,7 +23,7 @@ import java.util.Map;
  * @param usefulFlops useful FLOPs of one call from the exact mask area (backward 2.5x); {@code workFlops} what the
  *                   mechanism reported doing; {@code bytes} bytes one call must read at least once (decode: the cache)
  * @param allocBytesPerCall heap bytes allocated by one timed call (median over the timed runs)
- * @param peakHeapBytes the most heap the case used above what was in use when it started (its inputs, outputs and work space)
+ * @param peakHeapBytes the most heap the case used above what was in use when it started (its inputs, outputs and work space), at least what one call allocates
  * @param fidelity   null unless the case measured error against exact attention
  * @param variant    what a peer ran (e.g. {@code com.microsoft.MultiHeadAttention (fused)}), null otherwise
  */

@@ -228,11 +228,11 @@ public final class BenchRunner {
             double[] times = Arrays.copyOf(ms, runs);
             BenchResult.Timing t = timing(times, again);
             // The pools record their peak at collections only: what is in use now (the case's garbage, when no
-            // collection ran) bounds it from below.
-            long peakHeap = Math.max(0, Math.max(peakHeap(), usedHeap()) - heapAtStart);
+            // collection ran) and what one call allocates bound it from below.
+            long allocMedian = (long) percentile(Arrays.stream(alloc, 0, runs).asDoubleStream().toArray(), 0.5);
+            long peakHeap = Math.max(allocMedian, Math.max(peakHeap(), usedHeap()) - heapAtStart);
             BenchResult.Fidelity f = c.fidelity(last);
             Double work = last instanceof AttentionResult ar && ar.stats().flops() > 0 ? ar.stats().flops() : null;
-            long allocMedian = (long) percentile(Arrays.stream(alloc, 0, runs).asDoubleStream().toArray(), 0.5);
             return new BenchResult(base.suite(), base.name(), base.mechanism(), base.source(), base.params(), base.exact(), base.mask(),
                     base.maskKind(), base.pattern(), base.pass(), base.batch(), base.qHeads(), base.kvHeads(), base.qLen(), base.kLen(),
                     base.headDim(), BenchResult.Status.OK, null, t, c.flops() > 0 ? c.flops() : null, null, null, work,
