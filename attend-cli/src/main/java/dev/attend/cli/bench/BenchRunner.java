@@ -46,27 +46,34 @@ public final class BenchRunner {
      * @param unstableSpread   flag the case (and re-measure it at the end) when the spread is still above this
      * @param maxCallSeconds   a single call longer than this is an error ("over its time budget")
      * @param peakEverySeconds sample the peaks again after this much measuring
+     * @param mechanismSeconds an approximate mechanism's budget for the whole run: once its cases have taken this long,
+     *                         the rest are E cells (the longest come last in every sweep), so that one slow mechanism
+     *                         cannot take the run's time; infinity for no budget
+     * @param exactSeconds     the same for an exact mechanism (flash is every comparison's baseline: a larger budget)
      */
     public record Settings(int warmupRuns, double warmupSeconds, int minRuns, double minSeconds, double maxSeconds, int maxRuns,
-                           double stableSpread, double unstableSpread, double maxCallSeconds, double peakEverySeconds) {
+                           double stableSpread, double unstableSpread, double maxCallSeconds, double peakEverySeconds,
+                           double mechanismSeconds, double exactSeconds) {
         public Settings {
             if (warmupRuns < 0 || minRuns < 1 || maxRuns < minRuns || warmupSeconds < 0 || minSeconds < 0 || maxSeconds < minSeconds
-                    || !(stableSpread > 0) || unstableSpread < stableSpread || !(maxCallSeconds > 0) || !(peakEverySeconds > 0)) {
+                    || !(stableSpread > 0) || unstableSpread < stableSpread || !(maxCallSeconds > 0) || !(peakEverySeconds > 0)
+                    || !(mechanismSeconds > 0) || !(exactSeconds > 0)) {
                 throw new IllegalArgumentException("settings: need 1 <= minRuns <= maxRuns, 0 <= minSeconds <= maxSeconds, "
                         + "0 < stableSpread <= unstableSpread and positive limits, got " + this);
             }
         }
 
         public static Settings full() {
-            // The JIT is warmed before the run, so half a second of warm-up per case is enough; ~1100 cases in 45 minutes.
-            return new Settings(2, 0.5, 5, 0.5, 4.0, 200, 0.05, 0.20, 120.0, 60.0);
+            // The JIT is warmed before the run, so half a second of warm-up per case is enough. Budgets: a minute per
+            // approximate mechanism, 18 for an exact one (flash's length sweep to 64K), for the whole run to fit 45 minutes.
+            return new Settings(2, 0.5, 5, 0.5, 4.0, 200, 0.05, 0.20, 120.0, 60.0, 60.0, 1080.0);
         }
 
         public static Settings quick() {
             // Short: the quick run has ~400 cases (every mechanism x mask x pattern) and must finish in about 3 minutes.
             // The first call is the warm-up (the JIT was warmed before the run); short calls warm for 20 ms more. A
             // call predicted over 6 s (a mechanism far slower than exact at this size) is not started.
-            return new Settings(0, 0.02, 3, 0.03, 0.5, 50, 0.08, 0.25, 6.0, 30.0);
+            return new Settings(0, 0.02, 3, 0.03, 0.5, 50, 0.08, 0.25, 6.0, 30.0, 15.0, 60.0);
         }
     }
 
@@ -105,6 +112,7 @@ public final class BenchRunner {
         List<BenchResult> results = new ArrayList<>();
         List<Integer> unstable = new ArrayList<>();
         Map<String, double[]> lastCall = new HashMap<>();  // series -> {length, seconds per call} of its longest timed case
+        Map<String, Double> spent = new HashMap<>();  // mechanism -> seconds its cases took so far
         int skippedForTime = 0;
         for (int i = 0; i < cases.size(); i++) {
             BenchCase c = cases.get(i);
@@ -114,8 +122,14 @@ public final class BenchRunner {
                 continue;
             }
             listener.started(i, cases.size(), c);
-            String predicted = predictedOverBudget(c, lastCall);
+            String family = familyOf(c);
+            double budget = c.exact() ? settings.exactSeconds() : settings.mechanismSeconds(), used = spent.getOrDefault(family, 0.0);
+            String predicted = used > budget
+                    ? String.format("%s: %s's cases took %.0f s of their %.0f s in this run (the mechanism's budget)", OVER_BUDGET, family, used, budget)
+                    : predictedOverBudget(c, lastCall);
+            long caseStart = System.nanoTime();
             BenchResult r = predicted != null ? base(c, BenchResult.Status.ERROR, predicted) : measure(c, median(samples), false);
+            spent.merge(family, (System.nanoTime() - caseStart) / 1e9, Double::sum);
             if (r.timing() != null) lastCall.put(series(c), new double[] {c.dims().kLen(), r.timing().medianMs() / 1e3});
             results.add(r);
             if (r.timing() != null && r.timing().unstable()) unstable.add(results.size() - 1);
@@ -146,6 +160,12 @@ public final class BenchRunner {
         if (unstablePeak[0]) warnings.add("unstable peak: a sample measured all threads below one thread, even when taken again");
         if (skippedForTime > 0) warnings.add("time budget reached: " + skippedForTime + " cases were not run");
         return new Run(rated, peak, List.copyOf(samples), unstablePeak[0], warnings);
+    }
+
+    /** The registry name of a case's mechanism, whatever its parameters ({@code sale:tau=0.5} is {@code sale}). */
+    private static String familyOf(BenchCase c) {
+        int colon = c.mechanism().indexOf(':');
+        return colon < 0 ? c.mechanism() : c.mechanism().substring(0, colon);
     }
 
     /** The cases that differ only in length form a series: the same mechanism, mask kind, pass and heads. */

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The runner on fake cases and made-up peaks (so no real measurement runs). No test asserts a timing. */
 class BenchHarnessTest {
     private static final MachinePeak.Result PEAK = new MachinePeak.Result(2, 256, 90, 180, 20);
-    static final BenchRunner.Settings FAST = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000);
+    static final BenchRunner.Settings FAST = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
 
     private static BenchRunner.Run run(BenchRunner.Settings s, List<BenchCase> cases, Supplier<MachinePeak.Result> probe) {
         return new BenchRunner(s, null).run(cases, probe, Set.of(), Long.MAX_VALUE);
@@ -95,12 +95,27 @@ class BenchHarnessTest {
                 };
             }
         };
-        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 4, 0, 0.2, 30, 0.05, 0.2, 10, 1000);
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 4, 0, 0.2, 30, 0.05, 0.2, 10, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
         BenchRunner.Run r = run(s, List.of(jumpy), () -> PEAK);
         BenchResult.Timing t = r.results().get(0).timing();
         assertTrue(t.unstable(), t.toString());
         assertTrue(t.remeasured(), "measured once more at the end");
         assertTrue(r.warnings().stream().anyMatch(w -> w.startsWith("unstable: fake: jumpy")), r.warnings().toString());
+    }
+
+    @Test
+    void aMechanismOverItsBudgetGetsECellsAndTheOthersGoOn() {
+        // A budget of 1 microsecond: the first case of "slow" spends it, its second is an E cell; "other" still runs.
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 1e-6, 1e-6);
+        List<BenchCase> cases = List.of(new FakeCase("a", "slow:x=1", Workload.Pass.FORWARD, 1e6, 0, false),
+                new FakeCase("b", "slow:x=2", Workload.Pass.FORWARD, 1e6, 0, false), new FakeCase("c", "other", Workload.Pass.FORWARD, 1e6, 0, false));
+        List<BenchResult> rs = run(s, cases, () -> PEAK).results();
+        assertEquals(BenchResult.Status.OK, rs.get(0).status());
+        assertEquals(BenchResult.Status.ERROR, rs.get(1).status());
+        assertTrue(rs.get(1).reason().startsWith("over its time budget: slow's cases took") && rs.get(1).reason().endsWith("(the mechanism's budget)"),
+                rs.get(1).reason());
+        assertTrue(BenchRunner.overALimit(rs.get(1)), "a limit of the run, not a failure");
+        assertEquals(BenchResult.Status.OK, rs.get(2).status());
     }
 
     @Test
@@ -137,7 +152,7 @@ class BenchHarnessTest {
                 };
             }
         };
-        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 0.1, 1000);
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 0.1, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
         List<BenchResult> rs = run(s, List.of(huge, slow, new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, false)), () -> PEAK).results();
         assertTrue(rs.get(0).reason().startsWith("needs at least"), rs.get(0).reason());
         assertTrue(rs.get(1).reason().startsWith("over its time budget: one call took"), rs.get(1).reason());
