@@ -489,9 +489,14 @@ final class ReportCharts {
     private static final BasicStroke[] LINES = {SeriesLines.SOLID, SeriesLines.DASH_DASH, SeriesLines.DOT_DOT, SeriesLines.DASH_DOT};
     private static final org.knowm.xchart.style.markers.Marker[] MARKERS = {SeriesMarkers.CIRCLE, SeriesMarkers.DIAMOND, SeriesMarkers.SQUARE,
             SeriesMarkers.TRIANGLE_UP, SeriesMarkers.TRIANGLE_DOWN, SeriesMarkers.CROSS};
-    /** Distinct on white and for the common colour-vision deficiencies (the Tableau 10 hues, darkened where pale). */
+    /**
+     * Distinct on white (the Tableau 10 hues, darkened where pale, then ten darker ones of d3's category20b), so that
+     * a chart of up to 20 mechanisms repeats no colour; budget settings are lighter shades of their mechanism's hue.
+     */
     private static final Color[] HUES = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e), new Color(0x9467bd),
-            new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0x7f7f7f), new Color(0xbcbd22)};
+            new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0x7f7f7f), new Color(0xbcbd22),
+            new Color(0x393b79), new Color(0x637939), new Color(0x8c6d31), new Color(0x843c39), new Color(0x7b4173),
+            new Color(0x5254a3), new Color(0x8ca252), new Color(0xbd9e39), new Color(0xad494a), new Color(0xa55194)};
 
     /**
      * Tick labels of log axes as people write them ({@code 0.1}, {@code 10}, {@code 1,000}). A pattern, not a
