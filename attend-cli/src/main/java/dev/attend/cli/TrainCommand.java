@@ -24,7 +24,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -237,8 +236,6 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private static void atomicWrite(Path p, String text) throws IOException {
-        Path tmp = p.resolveSibling("." + p.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        OutputFiles.writeAll(Map.of(p, to -> Files.writeString(to, text, StandardCharsets.UTF_8)));
     }
 }

@@ -73,8 +73,20 @@ public final class KvCache {
         return KvStorage.maxTokens(headDim);
     }
 
-    private static boolean overflowsF16(float x) {
-        return Float.isFinite(x) && Float.isInfinite(Float.float16ToFloat(Float.floatToFloat16(x)));
+    /**
+     * Why this cache's format cannot store {@code row}, or null: Q8_0 stores finite values only; F16 would store a
+     * finite value beyond its range as an infinity.
+     */
+    private String unstorable(float[] row) {
+        if (format == DType.Q8_0 && !VMath.allFinite(row, 0, headDim)) return "a NaN or infinity; a Q8_0 cache stores finite values only";
+        if (format == DType.F16) {
+            for (int x = 0; x < headDim; x++) {
+                if (Float.isFinite(row[x]) && Float.isInfinite(Float.float16ToFloat(Float.floatToFloat16(row[x])))) {
+                    return row[x] + " at dimension " + x + ", beyond F16's largest finite value 65504";
+                }
+            }
+        }
+        return null;
     }
 
     private static void positive(String name, int v) {
@@ -134,32 +146,20 @@ public final class KvCache {
                     + limit + " that fit per (batch, kv head) at head dim " + headDim);
         }
         float[] kr = new float[headDim], vr = new float[headDim];
-        if (format == DType.F16) {
-            // A finite value beyond F16's range would be stored as an infinity: refused before anything is stored.
-            for (long row = 0; row < (long) count * kvHeads * t; row++) {
-                k.readRow(row, kr, 0);
-                v.readRow(row, vr, 0);
-                for (int x = 0; x < headDim; x++) {
-                    float bad = overflowsF16(kr[x]) ? kr[x] : overflowsF16(vr[x]) ? vr[x] : Float.NaN;
-                    if (bad == bad) {
-                        long bh = row / t;
-                        throw new IllegalArgumentException((overflowsF16(kr[x]) ? "k" : "v") + ": token " + row % t + " of (b="
-                                + (b0 + bh / kvHeads) + ", kv head " + bh % kvHeads + ") holds " + bad + " at dimension " + x
-                                + ", beyond F16's largest finite value 65504 (nothing of this call was appended)");
-                    }
-                }
-            }
-        }
-        if (format == DType.Q8_0) {
+        if (format == DType.F16 || format == DType.Q8_0) {
             // Checked before anything is stored, so a refused call leaves the cache as it was.
             for (long row = 0; row < (long) count * kvHeads * t; row++) {
                 k.readRow(row, kr, 0);
                 v.readRow(row, vr, 0);
-                if (!(VMath.allFinite(kr, 0, headDim) && VMath.allFinite(vr, 0, headDim))) {
+                String which = "k", why = unstorable(kr);
+                if (why == null) {
+                    which = "v";
+                    why = unstorable(vr);
+                }
+                if (why != null) {
                     long bh = row / t;
-                    throw new IllegalArgumentException((VMath.allFinite(kr, 0, headDim) ? "v" : "k") + ": token " + row % t + " of (b="
-                            + (b0 + bh / kvHeads) + ", kv head " + bh % kvHeads + ") holds a NaN or infinity; a Q8_0 cache stores"
-                            + " finite values only (nothing of this call was appended)");
+                    throw new IllegalArgumentException(which + ": token " + row % t + " of (b=" + (b0 + bh / kvHeads) + ", kv head "
+                            + bh % kvHeads + ") holds " + why + " (nothing of this call was appended)");
                 }
             }
         }

@@ -51,11 +51,8 @@ public final class TaskTraining {
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-            for (int r = 0; r < rows.length; r++) {
-                int best = 0;
-                for (int j = 1; j < vocab; j++) if (logits[r * vocab + j] > logits[r * vocab + best]) best = j;
-                predictions[rows[r]] = best;
-            }
+            int[] best = Accuracy.argmax(logits, vocab);
+            for (int r = 0; r < rows.length; r++) predictions[rows[r]] = best[r];
             acc.add(b, predictions);
         }
         return acc;

@@ -122,13 +122,12 @@ public final class Trainer {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-        int v = model.config().vocab(), right = 0, counted = 0;
+        int[] best = dev.attend.nn.tasks.Accuracy.argmax(logits, model.config().vocab());
+        int right = 0, counted = 0;
         for (int r = 0; r < b.targets().length; r++) {
             if (b.targets()[r] == IGNORE) continue;
-            int best = 0;
-            for (int j = 1; j < v; j++) if (logits[r * v + j] > logits[r * v + best]) best = j;
             counted++;
-            if (best == b.targets()[r]) right++;
+            if (best[r] == b.targets()[r]) right++;
         }
         return counted == 0 ? Double.NaN : (double) right / counted;
     }
