@@ -365,6 +365,22 @@ public abstract class Mask {
         return BlockMask.build(this, batch, heads, lq, lk, blockQ, blockK);
     }
 
+    /**
+     * The rectangle {@code [q0, q0+nq) x [k0, k0+nk)} of this mask at lengths (lq, lk), as a mask of its own over
+     * (nq, nk): query i of the window is query {@code q0 + i} of the whole, key j is key {@code k0 + j}. This is how
+     * a shard of a problem cut by sequence (context parallelism, split-K) keeps the mask of the whole: a slice mask
+     * stays in slice form (each slice clipped to the rectangle and shifted, still exact, O(slices) work), a
+     * predicate is asked at the shifted positions. The window serves the lengths (nq, nk) only.
+     */
+    public final Mask window(int lq, int lk, int q0, int nq, int k0, int nk) {
+        requireLengths(lq, lk);
+        requirePositive("nq", nq);
+        requirePositive("nk", nk);
+        Objects.checkFromIndexSize(q0, nq, lq);
+        Objects.checkFromIndexSize(k0, nk, lk);
+        return new Window(this, lq, lk, q0, nq, k0, nk);
+    }
+
     // ---------------------------------------------------------------- combinators
 
     /** Visible where both are visible. Slice form when both are slice form, else predicate form. */
@@ -575,6 +591,80 @@ public abstract class Mask {
         void requireBatch(int batch) {
             a.requireBatch(batch);
             b.requireBatch(batch);
+        }
+    }
+
+    static final class Window extends Mask {
+        private final Mask whole;
+        private final int lq, lk, q0, nq, k0, nk;
+        private final java.util.concurrent.ConcurrentHashMap<Integer, RowIntervals> rows = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Window(Mask whole, int lq, int lk, int q0, int nq, int k0, int nk) {
+            super(whole.describe() + "[" + q0 + ":" + (q0 + nq) + ", " + k0 + ":" + (k0 + nk) + " of " + lq + "x" + lk + "]", null);
+            this.whole = whole;
+            this.lq = lq;
+            this.lk = lk;
+            this.q0 = q0;
+            this.nq = nq;
+            this.k0 = k0;
+            this.nk = nk;
+        }
+
+        private void requireWindow(int wq, int wk) {
+            if (wq != nq || wk != nk) {
+                throw new IllegalArgumentException("mask '" + describe() + "': a window serves lengths " + nq + "x" + nk
+                        + " only, got " + wq + "x" + wk);
+            }
+        }
+
+        @Override
+        boolean test(int b, int h, int qi, int ki, int wq, int wk) {
+            return whole.test(b, h, q0 + qi, k0 + ki, lq, lk);
+        }
+
+        @Override
+        public Dependence dependence() {
+            return whole.dependence();
+        }
+
+        @Override
+        void requireBatch(int batch) {
+            whole.requireBatch(batch);
+        }
+
+        @Override
+        public void validate(int batch, int heads, int wq, int wk) {
+            requireLengths(wq, wk);
+            requireWindow(wq, wk);
+            super.validate(batch, heads, wq, wk);
+        }
+
+        @Override
+        public boolean isSliceForm() {
+            return whole.isSliceForm();
+        }
+
+        @Override
+        public Optional<List<Slice>> slices(int b, int wq, int wk) {
+            requireLengths(wq, wk);
+            requireWindow(wq, wk);
+            Optional<List<Slice>> all = whole.slices(b, lq, lk);
+            if (all.isEmpty()) return all;
+            Piece rect = new Piece(q0, q0 + nq, k0, k0 + nk, -Piece.NONE, Piece.NONE);
+            List<Slice> out = new ArrayList<>();
+            for (Slice s : all.get()) {
+                Piece p = Piece.of(s).intersect(rect);
+                if (p.q0() >= p.q1() || p.lo() >= p.hi()) continue;
+                new Piece(p.q0() - q0, p.q1() - q0, p.lo() - k0, p.hi() - k0, p.a() + q0 - k0, p.b() + q0 - k0).toSlices(out);
+            }
+            return Optional.of(List.copyOf(out));
+        }
+
+        @Override
+        RowIntervals intervals(int b, int wq, int wk) {
+            requireWindow(wq, wk);
+            int slot = dependence().byBatch ? b : 0;
+            return rows.computeIfAbsent(slot, x -> RowIntervals.build(describe(), slices(slot, nq, nk).orElseThrow(), nq, nk));
         }
     }
 }
