@@ -139,6 +139,20 @@ public final class Npy {
     }
 
     /**
+     * Reads and validates only the header of a {@code .npy} file held by {@code in}: the prefix first, then exactly the
+     * header's bytes once its length is checked against the file's size and {@link #MAX_HEADER_BYTES}; the data
+     * length is checked too. {@code src} names the file in errors.
+     */
+    public static Header readHeader(ByteSource in, String src) throws IOException {
+        Checks.notNull("in", in);
+        long size = in.size();
+        byte[] pre = in.read(0, (int) Math.min(12, size));
+        Prefix p = prefix(MemorySegment.ofArray(pre), size, src);
+        byte[] head = in.read(0, Math.toIntExact(p.prefixLen + p.headerLen));
+        return header(MemorySegment.ofArray(head), src, size);
+    }
+
+    /**
      * Maps a {@code '<f4'} file as a tensor without reading it: pages load on first touch, so this opens files
      * far larger than memory. For a writable file the mapping is private (copy-on-write): writes to the tensor
      * change memory, never the file; for a read-only file the mapping is read-only and writes to the tensor throw.

@@ -114,10 +114,38 @@ public final class Safetensors {
         return parse(MemorySegment.ofArray(bytes), null);
     }
 
-    private static Contents parse(MemorySegment file, String src) {
-        long size = file.byteSize();
+    /** Where one tensor of a file lies: its stored dtype and shape, and its bytes at {@code [offset, offset + bytes)} of the file. */
+    public record Stored(DType dtype, long[] shape, long offset, long bytes) {
+        public Stored {
+            Checks.notNull("dtype", dtype);
+            Checks.notNull("shape", shape);
+            shape = shape.clone();
+        }
+
+        @Override
+        public long[] shape() { return shape.clone(); }
+    }
+
+    /**
+     * Reads and validates only the header of a file held by {@code in} (the 8-byte length first, then exactly the
+     * header once its length is checked against the file's size and {@link #MAX_HEADER_BYTES}), with the same checks
+     * as {@link #load}: where each tensor lies, by name in header order. {@code src} names the file in errors.
+     */
+    public static Map<String, Stored> readIndex(ByteSource in, String src) throws IOException {
+        Checks.notNull("in", in);
+        long size = in.size();
+        long n = headerLength(MemorySegment.ofArray(in.read(0, (int) Math.min(8, size))), size, src);
+        Index ix = index(MemorySegment.ofArray(in.read(0, Math.toIntExact(8 + n))), size, src);
+        Map<String, Stored> out = new LinkedHashMap<>();
+        for (Entry e : ix.entries) out.put(e.name, new Stored(e.dtype, e.shape, ix.dataStart + e.begin, e.end - e.begin));
+        return Collections.unmodifiableMap(out);
+    }
+
+    private record Index(List<Entry> entries, Map<String, String> metadata, long dataStart) {}
+
+    private static long headerLength(MemorySegment head, long size, String src) {
         if (size < 8) throw new TensorFormatException(src, "file length", "at least 8 bytes (the header length)", size + " bytes");
-        long n = file.get(LE_I64, 0);
+        long n = head.get(LE_I64, 0);
         if (n < 0 || n > size - 8) {
             throw new TensorFormatException(src, "header length", "at most " + (size - 8) + " (file size - 8)",
                     Long.toUnsignedString(n));
@@ -125,6 +153,24 @@ public final class Safetensors {
         if (n > MAX_HEADER_BYTES) {
             throw new TensorFormatException(src, "header length", "at most " + MAX_HEADER_BYTES + " bytes", n);
         }
+        return n;
+    }
+
+    private static Contents parse(MemorySegment file, String src) {
+        Index ix = index(file, file.byteSize(), src);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, DType> dtypes = new LinkedHashMap<>();
+        for (Entry e : ix.entries) {
+            tensors.put(e.name, Codec.decode(file, ix.dataStart + e.begin, e.dtype, e.shape));
+            dtypes.put(e.name, e.dtype);
+        }
+        return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(dtypes),
+                Collections.unmodifiableMap(ix.metadata));
+    }
+
+    /** The header of a file of {@code size} bytes whose first bytes (at least the header) are in {@code file}. */
+    private static Index index(MemorySegment file, long size, String src) {
+        long n = headerLength(file, size, src);
         String text;
         try {
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -157,15 +203,7 @@ public final class Safetensors {
             entries.add(entry(name, e.getValue(), dataLen, src));
         }
         checkTiling(entries, dataLen, src);
-
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        Map<String, DType> dtypes = new LinkedHashMap<>();
-        for (Entry e : entries) {
-            tensors.put(e.name, Codec.decode(file, dataStart + e.begin, e.dtype, e.shape));
-            dtypes.put(e.name, e.dtype);
-        }
-        return new Contents(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(dtypes),
-                Collections.unmodifiableMap(metadata));
+        return new Index(entries, metadata, dataStart);
     }
 
     private static Entry entry(String name, Object value, long dataLen, String src) {

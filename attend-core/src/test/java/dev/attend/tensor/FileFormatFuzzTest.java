@@ -45,7 +45,28 @@ class FileFormatFuzzTest {
                     + (bytesRefusal == null ? "accepts" : "refuses (" + bytesRefusal.getMessage() + ")") + ", stream "
                     + (streamRefusal == null ? "accepts" : "refuses (" + streamRefusal.getMessage() + ")"));
         }
+        // The positioned header reader (what a reader of shards on a distributed file system uses) agrees, and reads
+        // at most the prefix and the header.
+        Npy.Header header = null;
+        CountingSource src = new CountingSource(data);
+        try {
+            header = Npy.readHeader(src, "fuzz");
+        } catch (TensorFormatException e) {
+            checkMessage(e);
+        } catch (IOException e) {
+            throw new AssertionError("an in-memory source cannot fail to read", e);
+        }
+        if ((header == null) != (bytesRefusal != null)) {
+            throw new AssertionError("the byte[] reader " + (bytesRefusal == null ? "accepts" : "refuses") + " but the header reader "
+                    + (header == null ? "refuses" : "accepts"));
+        }
+        if (header != null && src.bytesRead > 12 + header.dataOffset()) {
+            throw new AssertionError("the header reader read " + src.bytesRead + " bytes for a header ending at " + header.dataOffset());
+        }
         if (fromBytes == null) return;
+        if (!Arrays.equals(header.shape(), fromBytes.shape())) {
+            throw new AssertionError("header shape " + Arrays.toString(header.shape()) + " but the data read as " + Arrays.toString(fromBytes.shape()));
+        }
         assertSameTensor("stream reader", fromBytes, fromStream);
         // Round trip: what was read writes and reads back to the same bits; through F16 too when every value is a
         // half (as all values of an F16 file are).
@@ -64,12 +85,32 @@ class FileFormatFuzzTest {
     @DictionaryEntries({"{\"", "\":{\"dtype\":\"", "F32", "F16", "BF16", "F64", "\",\"shape\":[", "],\"data_offsets\":[",
         "]}", "__metadata__", "\"format\":\"pt\"", "\\u0000", "\\ud800", "1e400", "-0", "9223372036854775808"})
     void safetensors(byte[] data) {
+        Map<String, Safetensors.Stored> index = null;
+        try {
+            index = Safetensors.readIndex(new CountingSource(data), "fuzz");
+        } catch (TensorFormatException e) {
+            checkMessage(e);
+        } catch (IOException e) {
+            throw new AssertionError("an in-memory source cannot fail to read", e);
+        }
         Safetensors.Contents c;
         try {
             c = Safetensors.load(data);
         } catch (TensorFormatException e) {
             checkMessage(e);
+            if (index != null) throw new AssertionError("load refuses (" + e.getMessage() + ") but readIndex accepts");
             return;
+        }
+        if (index == null) throw new AssertionError("load accepts but readIndex refuses");
+        if (!List.copyOf(index.keySet()).equals(List.copyOf(c.tensors().keySet()))) {
+            throw new AssertionError("readIndex names " + index.keySet() + ", load " + c.tensors().keySet());
+        }
+        for (Map.Entry<String, Safetensors.Stored> e : index.entrySet()) {
+            Safetensors.Stored st = e.getValue();
+            if (!Arrays.equals(st.shape(), c.tensors().get(e.getKey()).shape()) || st.dtype() != c.dtypes().get(e.getKey())
+                    || st.offset() + st.bytes() > data.length) {
+                throw new AssertionError("readIndex entry " + e.getKey() + " disagrees with load: " + st);
+            }
         }
         byte[] again = Safetensors.toBytes(c.tensors(), c.dtypes(), c.metadata());
         Safetensors.Contents back = Safetensors.load(again);
@@ -153,5 +194,27 @@ class FileFormatFuzzTest {
         if (v instanceof Double d) return Double.toString(d);
         if (v == Json.NULL) return "null";
         throw new AssertionError("Json.parse returned a " + v.getClass().getName() + ": " + v);
+    }
+
+    /** An in-memory {@link ByteSource} that counts the bytes read. */
+    static final class CountingSource implements ByteSource {
+        final byte[] data;
+        long bytesRead;
+
+        CountingSource(byte[] data) {
+            this.data = data;
+        }
+
+        @Override
+        public long size() {
+            return data.length;
+        }
+
+        @Override
+        public void readFully(long position, byte[] dst) throws IOException {
+            if (position < 0 || position + dst.length > data.length) throw new IOException("past the end");
+            System.arraycopy(data, (int) position, dst, 0, dst.length);
+            bytesRead += dst.length;
+        }
     }
 }
