@@ -44,7 +44,7 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--v", required = true, paramLabel = "V.npy", description = "Values [B, Hkv, Lk, D].")
     Path v;
 
-    @Option(names = "--out", required = true, paramLabel = "O.npy", description = "Where to write the output [B, Hq, Lq, D].")
+    @Option(names = "--out", paramLabel = "O.npy", description = "Where to write the output [B, Hq, Lq, D] (required, but with --engine spark and --parts).")
     Path out;
 
     @Option(names = "--lse", paramLabel = "LSE.npy", description = "Where to write the log-sum-exp [B, Hq, Lq] (natural log; -inf for a fully masked row).")
@@ -68,6 +68,29 @@ final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Print nothing on success.")
     boolean quiet;
 
+    /** Where the work runs. */
+    enum Engine { local, spark }
+
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "local",
+            description = {"local (this JVM, default) or spark: exact attention as a Spark job, Q and K/V cut into --shards, the",
+                "visible shard pairs as tasks, partials merged by LSE; Spark is downloaded and built on first use."})
+    Engine engine;
+
+    @Option(names = "--master", paramLabel = "URL", description = "With --engine spark: the Spark master (default local[*]; e.g. spark://host:7077).")
+    String master;
+
+    @Option(names = "--shards", paramLabel = "N", description = "With --engine spark: sequence shards or head groups (default: the master's parallelism).")
+    Integer shards;
+
+    @Option(names = "--plan", paramLabel = "KIND", description = "With --engine spark: auto (default), ring, zigzag or heads.")
+    String plan;
+
+    @Option(names = "--parts", paramLabel = "DIR", description = "With --engine spark: the directory of the output parts (default: O.npy.parts).")
+    String parts;
+
+    @Option(names = "--explain", description = "With --engine spark: print the plan and exit.")
+    boolean explain;
+
     /** The registered mechanism names, for the help text. */
     static final class Names implements Iterable<String> {
         @Override
@@ -77,7 +100,13 @@ final class AttentionCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, InterruptedException {
+        if (engine == Engine.spark) return SparkEngine.run(spec.commandLine(), this);
+        for (String[] o : new String[][] {{"--master", master}, {"--plan", plan}, {"--parts", parts},
+            {"--shards", shards == null ? null : ""}, {"--explain", explain ? "" : null}}) {
+            if (o[1] != null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), o[0] + " needs --engine spark");
+        }
+        if (out == null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=O.npy'");
         // Cheap checks first, so a typo fails before large files are read and no output is clobbered.
         Map<String, Path> inputs = new LinkedHashMap<>();
         inputs.put("--q", q);

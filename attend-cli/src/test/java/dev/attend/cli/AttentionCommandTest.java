@@ -94,4 +94,27 @@ class AttentionCommandTest {
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
+
+    @Test
+    void sparkOptionsNeedTheSparkEngineAndAnOutput(@TempDir Path dir) throws Exception {
+        Path p = npy(dir, "x.npy", Tensor.randn(1, 1, 1, 4, 8));
+        String[] base = {"attention", "--q", p.toString(), "--k", p.toString(), "--v", p.toString()};
+        MainTest.Run noOut = MainTest.run(base);
+        assertEquals(Main.EXIT_USAGE, noOut.code());
+        assertTrue(noOut.err().contains("--out"), noOut.err());
+        for (String[] opt : new String[][] {{"--master", "local[2]"}, {"--shards", "3"}, {"--plan", "ring"}, {"--parts", "d"}, {"--explain"}}) {
+            MainTest.Run r = MainTest.run(concat(concat(base, "--out", dir.resolve("o.npy").toString()), opt));
+            assertEquals(Main.EXIT_USAGE, r.code(), String.join(" ", opt));
+            assertEquals(1, r.errLines(), r.err());
+            assertTrue(r.err().contains(opt[0] + " needs --engine spark"), r.err());
+        }
+        MainTest.Run neither = MainTest.run(concat(base, "--engine", "spark"));
+        assertEquals(Main.EXIT_USAGE, neither.code());
+        assertTrue(neither.err().contains("--out O.npy or --parts DIR"), neither.err());
+        MainTest.Run clobber = MainTest.run(concat(base, "--engine", "spark", "--out", p.toString()));
+        assertEquals(Main.EXIT_USAGE, clobber.code(), "an output that is an input is refused before Spark is built");
+        MainTest.Run engine = MainTest.run(concat(base, "--engine", "yarn", "--out", dir.resolve("o.npy").toString()));
+        assertEquals(Main.EXIT_USAGE, engine.code());
+        assertTrue(engine.err().contains("local") && engine.err().contains("spark"), engine.err());
+    }
 }

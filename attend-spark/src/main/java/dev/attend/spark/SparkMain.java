@@ -93,6 +93,10 @@ public final class SparkMain implements Callable<Integer> {
             System.out.print(SparkAttention.plan(job.withShards(shards)).explain());
             return 0;
         }
+        // Spark logs every step at INFO; a command line shows its own summary (ATTEND_DEBUG=1 keeps Spark's log).
+        if (System.getenv("ATTEND_DEBUG") == null) {
+            org.apache.logging.log4j.core.config.Configurator.setRootLevel(org.apache.logging.log4j.Level.WARN);
+        }
         SparkConf conf = new SparkConf().setAppName("attend attention");
         if (master != null) conf.setMaster(master);
         else if (!conf.contains("spark.master")) conf.setMaster("local[*]");

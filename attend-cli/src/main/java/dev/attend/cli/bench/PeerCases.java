@@ -65,11 +65,6 @@ final class PeerCases {
         return new Workload("flash", Workload.Pass.FORWARD, s, Workload.MaskAt.fixed(mask));
     }
 
-    /** The project root (the launcher passes it as {@code -Dattend.root}), where attend-peers is built. */
-    static Path root() {
-        return Path.of(System.getProperty("attend.root", ".")).toAbsolutePath();
-    }
-
     /** One peer on one workload, measured by PeerMain in a JVM of its own. F32 decode workloads stand for the peer's own cache. */
     private static final class External implements BenchCase {
         private final String peer;
