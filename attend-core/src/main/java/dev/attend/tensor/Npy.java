@@ -145,6 +145,7 @@ public final class Npy {
      */
     public static Header readHeader(ByteSource in, String src) throws IOException {
         Checks.notNull("in", in);
+        Checks.notNull("src", src);
         long size = in.size();
         byte[] pre = in.read(0, (int) Math.min(12, size));
         Prefix p = prefix(MemorySegment.ofArray(pre), size, src);

@@ -133,6 +133,7 @@ public final class Safetensors {
      */
     public static Map<String, Stored> readIndex(ByteSource in, String src) throws IOException {
         Checks.notNull("in", in);
+        Checks.notNull("src", src);
         long size = in.size();
         long n = headerLength(MemorySegment.ofArray(in.read(0, (int) Math.min(8, size))), size, src);
         Index ix = index(MemorySegment.ofArray(in.read(0, Math.toIntExact(8 + n))), size, src);

@@ -107,6 +107,7 @@ class ReaderBoundaryTest {
         if (type == byte[].class) return Npy.toBytes(Tensor.zeros(2), DType.F32);
         if (type == InputStream.class) return new ByteArrayInputStream(Npy.toBytes(Tensor.zeros(2), DType.F32));
         if (type == OutputStream.class) return new ByteArrayOutputStream();
+        if (type == ByteSource.class) return new FileFormatFuzzTest.CountingSource(Npy.toBytes(Tensor.zeros(2), DType.F32));
         if (type == Tensor.class) return Tensor.zeros(2);
         if (type == DType.class) return DType.F32;
         if (type == Map.class) return Map.of();

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
  * spark-submit --class dev.attend.spark.SparkMain --master spark://host:7077 \
  *   --conf spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector \
  *   --driver-java-options --add-modules=jdk.incubator.vector \
- *   attend-spark.jar --q hdfs:///data/q.npy --k hdfs:///data/k.npy --v hdfs:///data/v.npy --parts hdfs:///out/parts --mask causal
+ *   attend-spark-submit.jar --q hdfs:///data/q.npy --k hdfs:///data/k.npy --v hdfs:///data/v.npy --parts hdfs:///out/parts --mask causal
  * </pre>
  * Exit codes as the CLI's: 2 for a wrong command line, 1 for a failure of the work.
  */
