@@ -21,7 +21,6 @@ final class SparkEngine {
     private SparkEngine() {}
 
     static int run(CommandLine cl, AttentionCommand c) throws IOException, InterruptedException {
-        if (c.allowNonFinite) throw new ParameterException(cl, "--allow-nonfinite: not with --engine spark (its tasks read the inputs themselves)");
         if (c.out == null && c.parts == null) throw new ParameterException(cl, "--engine spark: expected --out O.npy or --parts DIR");
         if (c.out != null) {
             Map<String, Path> inputs = new LinkedHashMap<>(), outputs = new LinkedHashMap<>();
@@ -49,6 +48,7 @@ final class SparkEngine {
         if (c.plan != null) pass(args, "--plan", c.plan);
         if (c.explain) args.add("--explain");
         if (c.quiet) args.add("--quiet");
+        if (c.allowNonFinite) args.add("--allow-nonfinite");
 
         Path cp = ModuleBuild.classpath("attend-spark", null, "Apache Spark 4.2, about 300 MB");
         Path opts = cp.resolveSibling("jvm-options.txt");

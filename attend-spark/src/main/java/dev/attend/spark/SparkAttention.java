@@ -54,11 +54,12 @@ public final class SparkAttention {
      * What to compute: inputs {@code q [B, Hq, Lq, D]}, {@code k, v [B, Hkv, Lk, D]} as {@code .npy} paths or
      * {@code file.safetensors#name}, on a path every executor can read (local, a shared mount, {@code hdfs://}, ...);
      * the parts directory; the mask spec (the CLI's syntax), the scale (NaN: {@code 1/sqrt(D)}), the number of shards,
-     * the plan (null: chosen from the mask and shapes), the forward mechanism spec (a flash variant) and the assembled
-     * outputs (null: none).
+     * the plan (null: chosen from the mask and shapes), the forward mechanism spec (a flash variant), the assembled
+     * outputs (null: none), and whether non-finite inputs are computed anyway (by default a task that reads one fails,
+     * naming the input and the element).
      */
     public record Job(String q, String k, String v, String partsDir, String mask, float scale, int shards, ShardPlan.Kind plan,
-                      String mechanism, String out, String lse, Faults faults) implements Serializable {
+                      String mechanism, String out, String lse, boolean allowNonFinite, Faults faults) implements Serializable {
         public Job {
             Objects.requireNonNull(q, "q");
             Objects.requireNonNull(k, "k");
@@ -70,38 +71,43 @@ public final class SparkAttention {
             if (faults == null) faults = Faults.NONE;
         }
 
-        /** Full attention, default scale, one shard per available core (set later by {@link #withShards}), automatic plan. */
+        /** Full attention, default scale, one shard (set the count with {@link #withShards}), automatic plan, flash. */
         public static Job of(String q, String k, String v, String partsDir) {
-            return new Job(q, k, v, partsDir, "full", Float.NaN, 1, null, "flash", null, null, Faults.NONE);
+            return new Job(q, k, v, partsDir, "full", Float.NaN, 1, null, "flash", null, null, false, Faults.NONE);
         }
 
         public Job withMask(String spec) {
-            return new Job(q, k, v, partsDir, spec, scale, shards, plan, mechanism, out, lse, faults);
+            return new Job(q, k, v, partsDir, spec, scale, shards, plan, mechanism, out, lse, allowNonFinite, faults);
         }
 
         public Job withScale(float s) {
-            return new Job(q, k, v, partsDir, mask, s, shards, plan, mechanism, out, lse, faults);
+            return new Job(q, k, v, partsDir, mask, s, shards, plan, mechanism, out, lse, allowNonFinite, faults);
         }
 
         public Job withShards(int n) {
-            return new Job(q, k, v, partsDir, mask, scale, n, plan, mechanism, out, lse, faults);
+            return new Job(q, k, v, partsDir, mask, scale, n, plan, mechanism, out, lse, allowNonFinite, faults);
         }
 
         public Job withPlan(ShardPlan.Kind p) {
-            return new Job(q, k, v, partsDir, mask, scale, shards, p, mechanism, out, lse, faults);
+            return new Job(q, k, v, partsDir, mask, scale, shards, p, mechanism, out, lse, allowNonFinite, faults);
         }
 
         public Job withMechanism(String spec) {
-            return new Job(q, k, v, partsDir, mask, scale, shards, plan, spec, out, lse, faults);
+            return new Job(q, k, v, partsDir, mask, scale, shards, plan, spec, out, lse, allowNonFinite, faults);
         }
 
         /** Also assemble the whole output (and the LSE, when {@code lsePath} is not null) into single {@code .npy} files. */
         public Job withAssembled(String outPath, String lsePath) {
-            return new Job(q, k, v, partsDir, mask, scale, shards, plan, mechanism, outPath, lsePath, faults);
+            return new Job(q, k, v, partsDir, mask, scale, shards, plan, mechanism, outPath, lsePath, allowNonFinite, faults);
+        }
+
+        /** Compute even when an input holds NaN or infinity (rows that see one give NaN); by default a task that reads one fails, naming it. */
+        public Job withAllowNonFinite(boolean allow) {
+            return new Job(q, k, v, partsDir, mask, scale, shards, plan, mechanism, out, lse, allow, faults);
         }
 
         Job withFaults(Faults f) {
-            return new Job(q, k, v, partsDir, mask, scale, shards, plan, mechanism, out, lse, f);
+            return new Job(q, k, v, partsDir, mask, scale, shards, plan, mechanism, out, lse, allowNonFinite, f);
         }
     }
 
@@ -204,6 +210,14 @@ public final class SparkAttention {
             // Listener events arrive asynchronously: wait (briefly) until every task that must have succeeded is counted.
             long want = plan.tasks().size() + (long) Math.max(1, plan.parts().size()), until = System.nanoTime() + 5_000_000_000L;
             while (succeeded.get() < want && System.nanoTime() < until) java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        } catch (Exception e) {
+            // A task's refusal (a non-finite input, a shape a file does not have) reaches the driver inside Spark's
+            // "job aborted" exception: give the caller the task's own message.
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof IllegalArgumentException iae) throw new IllegalArgumentException(iae.getMessage(), e);
+            }
+            if (e instanceof RuntimeException re) throw re;
+            throw new IllegalStateException("the Spark job failed: " + e.getMessage(), e);
         } finally {
             spark.sparkContext().removeSparkListener(listener);
         }
@@ -248,6 +262,11 @@ public final class SparkAttention {
             Tensor vt = v.read(p.kvHead0(), p.kvHead1(), t.keys(), read);
             readNs.add(System.nanoTime() - r0);
             bytes.add(read[0]);
+            if (!job.allowNonFinite()) {
+                requireFinite("q", q, qt, p.kvHead0() * group, p.rows());
+                requireFinite("k", k, kt, p.kvHead0(), t.keys());
+                requireFinite("v", v, vt, p.kvHead0(), t.keys());
+            }
             Mask mask = Mask.parse(job.mask());
             AttentionMechanism flash = Attention.of(job.mechanism());
             int batch = (int) qt.dim(0), heads = (int) qt.dim(1), d = (int) qt.dim(3), rows = p.length();
@@ -290,6 +309,23 @@ public final class SparkAttention {
             Storage.writeWhole(outUri, tag, o -> dev.attend.tensor.Npy.write(o, out, dev.attend.tensor.DType.F32));
             Storage.writeWhole(lseUri, tag, o -> dev.attend.tensor.Npy.write(o, lse, dev.attend.tensor.DType.F32));
             return new String[] {Integer.toString(p.index()), outUri, lseUri};
+        }
+
+        /** Refuses a non-finite element of the rows a task read, at its position in the whole input. */
+        private static void requireFinite(String name, StoredTensor file, Tensor t, int h0, List<ShardPlan.Range> rows) {
+            long[] at = t.firstNonFinite();
+            if (at == null) return;
+            float x = t.get(at);
+            long row = at[2];
+            for (ShardPlan.Range r : rows) {
+                if (row < r.length()) {
+                    row += r.start();
+                    break;
+                }
+                row -= r.length();
+            }
+            throw new IllegalArgumentException(name + ": element " + java.util.Arrays.toString(new long[] {at[0], at[1] + h0, row, at[3]})
+                    + " of " + file.spec() + " is " + x + "; inputs must be finite (allow non-finite inputs to compute anyway: rows that see it give NaN)");
         }
 
         private static int offsetIn(List<ShardPlan.Range> rows, ShardPlan.Range r) {

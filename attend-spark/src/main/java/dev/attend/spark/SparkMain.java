@@ -62,6 +62,9 @@ public final class SparkMain implements Callable<Integer> {
     @Option(names = "--plan", paramLabel = "KIND", defaultValue = "auto", description = "auto, ring, zigzag or heads (default: ${DEFAULT-VALUE}).")
     String plan;
 
+    @Option(names = "--allow-nonfinite", description = "Compute even when an input holds NaN or infinity (rows that see one give NaN).")
+    boolean allowNonFinite;
+
     @Option(names = "--explain", description = "Print the plan and exit without running it.")
     boolean explain;
 
@@ -87,7 +90,7 @@ public final class SparkMain implements Callable<Integer> {
         }
         ShardPlan.Kind kind = plan.equalsIgnoreCase("auto") ? null : ShardPlan.Kind.parse(plan);
         SparkAttention.Job job = SparkAttention.Job.of(q, k, v, parts).withMask(mask).withMechanism(mechanism).withPlan(kind)
-                .withAssembled(out, lse);
+                .withAssembled(out, lse).withAllowNonFinite(allowNonFinite);
         if (scale != null) job = job.withScale(scale);
         if (explain && shards != null) {
             System.out.print(SparkAttention.plan(job.withShards(shards)).explain());

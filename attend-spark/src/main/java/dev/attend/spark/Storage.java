@@ -28,8 +28,9 @@ final class Storage {
 
     /** True for a URI that names a local path (no scheme, or {@code file:}). */
     static boolean isLocal(String uri) {
-        URI u = URI.create(uri.replace(" ", "%20"));
-        return u.getScheme() == null || u.getScheme().length() == 1 || u.getScheme().equals("file");
+        // A scheme is letters, digits, '+', '-' or '.' before "://" (one letter alone is a Windows drive).
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]+):").matcher(uri);
+        return !m.find() || m.group(1).equalsIgnoreCase("file");
     }
 
     static Path localPath(String uri) {

@@ -199,4 +199,23 @@ class SparkAttentionTest {
         e = assertThrows(IllegalArgumentException.class, () -> SparkAttention.plan(SparkAttention.Job.of(bad, k, v, dir.resolve("b").toString())));
         assertTrue(e.getMessage().startsWith("q: expected 4 dimensions"), e.getMessage());
     }
+
+    @Test
+    void aNonFiniteInputFailsTheJobNamingItsElementUnlessAllowed() throws IOException {
+        Tensor q = Tensor.randn(19, 1, 4, 64, 8), k = Tensor.randn(20, 1, 2, 64, 8), v = Tensor.randn(21, 1, 2, 64, 8);
+        k.set(Float.NaN, 0, 1, 50, 3);
+        String qp = save("nan.q.npy", q), kp = save("nan.k.npy", k), vp = save("nan.v.npy", v);
+        SparkAttention.Job job = SparkAttention.Job.of(qp, kp, vp, dir.resolve("nan-parts").toString()).withMask("causal").withShards(3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SparkAttention.run(spark, job));
+        assertTrue(e.getMessage().startsWith("k: element [0, 1, 50, 3] of " + kp + " is NaN"), e.getMessage());
+        SparkAttention.Result r = SparkAttention.run(spark, job.withAllowNonFinite(true).withAssembled(dir.resolve("nan-o.npy").toString(), null));
+        Tensor out = Npy.read(Path.of(r.out()));
+        // Query heads 2 and 3 share key/value head 1: their rows from 50 on see the NaN, every other row is finite.
+        for (int h = 0; h < 4; h++) {
+            for (int i = 0; i < 64; i++) {
+                boolean nan = Float.isNaN(out.get(0, h, i, 0));
+                assertEquals(h >= 2 && i >= 50, nan, "head " + h + " row " + i);
+            }
+        }
+    }
 }

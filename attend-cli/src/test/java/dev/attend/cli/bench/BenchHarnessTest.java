@@ -118,6 +118,41 @@ class BenchHarnessTest {
         assertEquals(BenchResult.Status.OK, rs.get(2).status());
     }
 
+    /** A case of "slow" whose calls sleep 50 ms, at key length {@code lk} (a series: the same case at growing lengths). */
+    private static BenchCase sleeping(String id, int lk) {
+        return new FakeCase(id, "slow", Workload.Pass.FORWARD, 1e6, 0, false) {
+            @Override
+            public Workload.Shape dims() {
+                return new Workload.Shape(1, 4, 2, lk, lk, 32);
+            }
+
+            @Override
+            public Supplier<?> setup() {
+                return () -> {
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return null;
+                };
+            }
+        };
+    }
+
+    @Test
+    void aCaseLongerThanWhatIsLeftOfItsBudgetIsNotStarted() {
+        // Budget 0.6 s: the 64-key case spends about 0.25 s; the 256-key one is predicted at 16 x 50 ms = 0.8 s, more
+        // than what is left (but under the 10 s call limit), so it is an E cell of the run's limits and is never called.
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 0.6, 0.6);
+        List<BenchResult> rs = run(s, List.of(sleeping("short", 64), sleeping("long", 256)), () -> PEAK).results();
+        assertEquals(BenchResult.Status.OK, rs.get(0).status());
+        assertEquals(BenchResult.Status.ERROR, rs.get(1).status());
+        assertTrue(rs.get(1).reason().startsWith("over its time budget: one call predicted to take")
+                && rs.get(1).reason().contains("what is left of the mechanism's budget"), rs.get(1).reason());
+        assertTrue(BenchRunner.overALimit(rs.get(1)));
+    }
+
     @Test
     void allocationsPerCallAndPeakHeapAreMeasured() {
         BenchCase allocating = new FakeCase("alloc", "alloc", Workload.Pass.FORWARD, 1e6, 0, false) {
