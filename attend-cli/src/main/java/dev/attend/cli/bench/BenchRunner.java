@@ -46,7 +46,8 @@ public final class BenchRunner {
      * @param unstableSpread   flag the case (and re-measure it at the end) when the spread is still above this
      * @param maxCallSeconds   a single call longer than this is an error ("over its time budget")
      * @param peakEverySeconds sample the peaks again after this much measuring
-     * @param mechanismSeconds an approximate mechanism's budget for the whole run: once its cases have taken this long,
+     * @param mechanismSeconds an approximate mechanism's budget in one suite of the run (times the suite's
+     *                         {@link BenchSuite#budgetShare}): once its cases have taken this long,
      *                         the rest are E cells (the longest come last in every sweep), so that one slow mechanism
      *                         cannot take the run's time; infinity for no budget
      * @param exactSeconds     the same for an exact mechanism (flash is every comparison's baseline: a larger budget)
@@ -64,10 +65,11 @@ public final class BenchRunner {
         }
 
         public static Settings full() {
-            // The JIT is warmed before the run, so half a second of warm-up per case is enough. Budgets: 50 s per
-            // approximate mechanism, 16 minutes for an exact one (flash's length sweep to 64K), for the whole run (24
-            // mechanisms, about 2,300 cases) to fit 45 minutes on 2 cores.
-            return new Settings(2, 0.5, 5, 0.5, 4.0, 200, 0.05, 0.20, 120.0, 60.0, 50.0, 960.0);
+            // The JIT is warmed before the run, so half a second of warm-up per case is enough. Budgets (the kernels
+            // suite's; the others get BenchSuite.budgetShare of them): 40 s per approximate mechanism, 13 minutes for an
+            // exact one (flash's length sweep to 64K), for the whole run (24 mechanisms, about 2,300 cases) to fit 45
+            // minutes on 2 cores.
+            return new Settings(2, 0.5, 5, 0.5, 4.0, 200, 0.05, 0.20, 120.0, 60.0, 40.0, 780.0);
         }
 
         public static Settings quick() {
@@ -123,10 +125,14 @@ public final class BenchRunner {
                 continue;
             }
             listener.started(i, cases.size(), c);
-            String family = familyOf(c);
-            double budget = c.exact() ? settings.exactSeconds() : settings.mechanismSeconds(), used = spent.getOrDefault(family, 0.0);
+            // Each suite of the run gets its own share of a mechanism's budget, so the kernels cannot starve the
+            // fidelity or scaling cases of the same mechanism (the Pareto picture and the exponents need them).
+            String family = c.suite() + ": " + familyOf(c);
+            double budget = (c.exact() ? settings.exactSeconds() : settings.mechanismSeconds()) * BenchSuite.budgetShare(c.suite()),
+                    used = spent.getOrDefault(family, 0.0);
             String predicted = used > budget
-                    ? String.format("%s: %s's cases took %.0f s of their %.0f s in this run (the mechanism's budget)", OVER_BUDGET, family, used, budget)
+                    ? String.format("%s: %s's %s cases took %.0f s of their %.0f s in this run (the mechanism's budget)", OVER_BUDGET,
+                            familyOf(c), c.suite(), used, budget)
                     : predictedOverBudget(c, lastCall, Math.min(settings.maxCallSeconds(), budget - used));
             long caseStart = System.nanoTime();
             BenchResult r = predicted != null ? base(c, BenchResult.Status.ERROR, predicted) : measure(c, median(samples), false);

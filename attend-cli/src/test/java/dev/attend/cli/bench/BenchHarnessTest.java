@@ -112,10 +112,29 @@ class BenchHarnessTest {
         List<BenchResult> rs = run(s, cases, () -> PEAK).results();
         assertEquals(BenchResult.Status.OK, rs.get(0).status());
         assertEquals(BenchResult.Status.ERROR, rs.get(1).status());
-        assertTrue(rs.get(1).reason().startsWith("over its time budget: slow's cases took") && rs.get(1).reason().endsWith("(the mechanism's budget)"),
+        assertTrue(rs.get(1).reason().startsWith("over its time budget: slow's fake cases took") && rs.get(1).reason().endsWith("(the mechanism's budget)"),
                 rs.get(1).reason());
         assertTrue(BenchRunner.overALimit(rs.get(1)), "a limit of the run, not a failure");
         assertEquals(BenchResult.Status.OK, rs.get(2).status());
+    }
+
+    @Test
+    void eachSuiteHasItsOwnShareOfAMechanismsBudget() {
+        // "slow" spends its kernels budget on its first case; its fidelity case still runs, on the fidelity share.
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 1e-6, 1e-6);
+        BenchCase fidelity = new FakeCase("f", "slow:x=3", Workload.Pass.FORWARD, 1e6, 0, false) {
+            @Override
+            public String suite() {
+                return "fidelity";
+            }
+        };
+        List<BenchCase> cases = List.of(new FakeCase("a", "slow:x=1", Workload.Pass.FORWARD, 1e6, 0, false),
+                new FakeCase("b", "slow:x=2", Workload.Pass.FORWARD, 1e6, 0, false), fidelity);
+        List<BenchResult> rs = run(s, cases, () -> PEAK).results();
+        assertEquals(List.of(BenchResult.Status.OK, BenchResult.Status.ERROR, BenchResult.Status.OK),
+                rs.stream().map(BenchResult::status).toList());
+        assertEquals(0.4, BenchSuite.budgetShare("fidelity"));
+        assertEquals(1.0, BenchSuite.budgetShare("kernels"));
     }
 
     /** A case of "slow" whose calls sleep 50 ms, at key length {@code lk} (a series: the same case at growing lengths). */
