@@ -185,17 +185,26 @@ final class ReportCharts {
         return fs.size() == 1 ? title + " (" + fs.get(0).shape() + ")" : title;
     }
 
-    /** Adds the lines, coloured by mechanism (shaded by budget setting), with a line style and marker per mask. */
+    /**
+     * Adds the lines, coloured by mechanism (shaded by budget setting), with a line style and marker per variant: the
+     * mask and shape after the mechanism in the line's name, so that B1 and B8 (or MHA and GQA) of one mechanism differ.
+     */
     private static void addLines(XYChart c, List<Line> lines, Labels labels) {
-        List<String> masks = Workloads.distinct(lines.stream().map(Line::mask).toList());
+        List<String> variants = Workloads.distinct(lines.stream().map(ReportCharts::variant).toList());
         for (Line l : lines) {
             XYSeries s = addLine(c, l.name(), l.points());
-            int m = masks.indexOf(l.mask());
+            int m = variants.indexOf(variant(l));
             s.setLineColor(labels.color(l.spec()));
             s.setMarkerColor(labels.color(l.spec()));
             s.setLineStyle(LINES[m % LINES.length]);
             s.setMarker(MARKERS[m % MARKERS.length]);
         }
+    }
+
+    /** What a line's name says beyond its mechanism: mask and shape. */
+    private static String variant(Line l) {
+        int comma = l.name().indexOf(", ");
+        return l.mask() + "|" + (comma < 0 ? "" : l.name().substring(comma + 2));
     }
 
     private static XYChart lengthChart(String title, String xTitle, String yTitle, boolean logY, int legendEntries) {
