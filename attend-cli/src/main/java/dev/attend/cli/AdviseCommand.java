@@ -105,7 +105,8 @@ final class AdviseCommand implements Callable<Integer> {
             if (!cases.isEmpty()) {
                 BenchRunner.Settings s = quick ? BenchRunner.Settings.quick() : BenchRunner.Settings.full();
                 s = new BenchRunner.Settings(s.warmupRuns(), s.warmupSeconds(), s.minRuns(), s.minSeconds(), s.maxSeconds(), s.maxRuns(),
-                        s.stableSpread(), s.unstableSpread(), 600, s.peakEverySeconds(), Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
+                        s.stableSpread(), s.unstableSpread(), 600, s.peakEverySeconds(), Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY,
+                        s.remeasureSeconds());
                 results.addAll(measure(cases, s));
                 advice = Recommendations.advise(run(results), q);
             }

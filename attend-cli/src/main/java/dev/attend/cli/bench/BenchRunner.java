@@ -2,6 +2,7 @@ package dev.attend.cli.bench;
 
 import dev.attend.attention.AttentionResult;
 import dev.attend.attention.Pattern;
+import dev.attend.attention.Workload;
 import dev.attend.attention.mask.Mask;
 import dev.attend.simd.MachinePeak;
 
@@ -51,14 +52,16 @@ public final class BenchRunner {
      *                         the rest are E cells (the longest come last in every sweep), so that one slow mechanism
      *                         cannot take the run's time; infinity for no budget
      * @param exactSeconds     the same for an exact mechanism (flash is every comparison's baseline: a larger budget)
+     * @param remeasureSeconds the end-of-run re-measuring of unstable cases starts no case after this long (they keep
+     *                         their first timing, flagged)
      */
     public record Settings(int warmupRuns, double warmupSeconds, int minRuns, double minSeconds, double maxSeconds, int maxRuns,
                            double stableSpread, double unstableSpread, double maxCallSeconds, double peakEverySeconds,
-                           double mechanismSeconds, double exactSeconds) {
+                           double mechanismSeconds, double exactSeconds, double remeasureSeconds) {
         public Settings {
             if (warmupRuns < 0 || minRuns < 1 || maxRuns < minRuns || warmupSeconds < 0 || minSeconds < 0 || maxSeconds < minSeconds
                     || !(stableSpread > 0) || unstableSpread < stableSpread || !(maxCallSeconds > 0) || !(peakEverySeconds > 0)
-                    || !(mechanismSeconds > 0) || !(exactSeconds > 0)) {
+                    || !(mechanismSeconds > 0) || !(exactSeconds > 0) || !(remeasureSeconds >= 0)) {
                 throw new IllegalArgumentException("settings: need 1 <= minRuns <= maxRuns, 0 <= minSeconds <= maxSeconds, "
                         + "0 < stableSpread <= unstableSpread and positive limits, got " + this);
             }
@@ -66,17 +69,17 @@ public final class BenchRunner {
 
         public static Settings full() {
             // The JIT is warmed before the run, so half a second of warm-up per case is enough. Budgets (the kernels
-            // suite's; the others get BenchSuite.budgetShare of them): 40 s per approximate mechanism, 13 minutes for an
-            // exact one (flash's length sweep to 64K), for the whole run (24 mechanisms, about 2,300 cases) to fit 45
-            // minutes on 2 cores.
-            return new Settings(2, 0.5, 5, 0.5, 4.0, 200, 0.05, 0.20, 120.0, 60.0, 40.0, 780.0);
+            // suite's; the others get BenchSuite.budgetShare of them): 40 s per approximate mechanism, 12 minutes for an
+            // exact one (flash's length sweep to 64K), and 2 minutes of re-measuring, for the whole run (24 mechanisms,
+            // about 2,300 cases) to fit 45 minutes on 2 cores.
+            return new Settings(2, 0.5, 5, 0.5, 4.0, 200, 0.05, 0.20, 120.0, 60.0, 40.0, 720.0, 120.0);
         }
 
         public static Settings quick() {
             // Short: the quick run has ~400 cases (every mechanism x mask x pattern) and must finish in about 3 minutes.
             // The first call is the warm-up (the JIT was warmed before the run); short calls warm for 20 ms more. A
             // call predicted over 6 s (a mechanism far slower than exact at this size) is not started.
-            return new Settings(0, 0.02, 3, 0.03, 0.5, 50, 0.08, 0.25, 6.0, 30.0, 15.0, 60.0);
+            return new Settings(0, 0.02, 3, 0.03, 0.5, 50, 0.08, 0.25, 6.0, 30.0, 15.0, 60.0, 10.0);
         }
     }
 
@@ -147,8 +150,9 @@ public final class BenchRunner {
             }
         }
         // Once more for the cases whose timing never settled: a slow stretch of a shared machine passes.
+        long remeasureEnd = System.nanoTime() + (long) Math.min(Long.MAX_VALUE / 4.0, settings.remeasureSeconds() * 1e9);
         for (int at : unstable) {
-            if (System.nanoTime() > deadlineNanos) break;
+            if (System.nanoTime() > deadlineNanos || System.nanoTime() > remeasureEnd) break;
             BenchCase c = cases.stream().filter(x -> x.name().equals(results.get(at).name())).findFirst().orElseThrow();
             listener.started(at, cases.size(), c);
             results.set(at, measure(c, median(samples), true));
@@ -177,9 +181,14 @@ public final class BenchRunner {
 
     /** The cases that differ only in length form a series: the same mechanism, mask kind, pass and heads. */
     private static String series(BenchCase c) {
+        return series(c, c.pass());
+    }
+
+    /** The series {@code c} would be in with pass {@code pass}. */
+    private static String series(BenchCase c, Workload.Pass pass) {
         var d = c.dims();
         String kind = c.mask().contains(":") ? c.mask().substring(0, c.mask().indexOf(':')) : c.mask();
-        return c.suite() + "|" + c.mechanism() + "|" + kind + "|" + c.pass() + "|" + d.batch() + "|" + d.qHeads() + "|" + d.kvHeads() + "|" + d.headDim()
+        return c.suite() + "|" + c.mechanism() + "|" + kind + "|" + pass + "|" + d.batch() + "|" + d.qHeads() + "|" + d.kvHeads() + "|" + d.headDim()
                 + "|" + (d.qLen() == d.kLen());
     }
 
@@ -190,13 +199,23 @@ public final class BenchRunner {
      */
     private static String predictedOverBudget(BenchCase c, Map<String, double[]> lastCall, double limit) {
         double[] last = lastCall.get(series(c));
-        if (last == null || c.dims().kLen() <= last[0]) return null;
-        double ratio = c.dims().kLen() / last[0], predicted = last[1] * ratio * ratio;
-        if (predicted <= limit) return null;
-        return String.format(OVER_BUDGET + ": one call predicted to take %.0f s (%.1f s at Lk=%d, cost up to quadratic in the length), "
+        if (last != null && c.dims().kLen() > last[0]) {
+            double ratio = c.dims().kLen() / last[0], predicted = last[1] * ratio * ratio;
+            if (predicted <= limit) return null;
+            return String.format(OVER_BUDGET + ": one call predicted to take %.0f s (%.1f s at Lk=%d, cost up to quadratic in the length), "
+                            + "the limit is %.0f s (the call limit, or what is left of the mechanism's budget)",
+                    predicted, last[1], (long) last[0], Math.max(0, limit));
+        }
+        // The first backward of a series: its forward twin at the same shape, measured just before it, bounds it.
+        double[] twin = c.pass() == Workload.Pass.BACKWARD ? lastCall.get(series(c, Workload.Pass.FORWARD)) : null;
+        if (last != null || twin == null || twin[0] != c.dims().kLen() || BACKWARD_OVER_FORWARD * twin[1] <= limit) return null;
+        return String.format(OVER_BUDGET + ": one call predicted to take %.0f s (%.0f times the forward's %.1f s at this shape), "
                         + "the limit is %.0f s (the call limit, or what is left of the mechanism's budget)",
-                predicted, last[1], (long) last[0], Math.max(0, limit));
+                BACKWARD_OVER_FORWARD * twin[1], BACKWARD_OVER_FORWARD, twin[1], Math.max(0, limit));
     }
+
+    /** A backward pass's cost as a multiple of its forward's, at most, for the prediction (flash's is about 3). */
+    static final double BACKWARD_OVER_FORWARD = 4.0;
 
     /** The reasons of the E cells that are the run's limits, not failures: the case was not (fully) run. */
     static final String OVER_BUDGET = "over its time budget", NEEDS_MEMORY = "needs at least";

@@ -57,12 +57,12 @@ public final class BenchSuite {
 
     /**
      * The share of a mechanism's time budget its cases get in {@code suite}: the kernels, decode and peers suites the
-     * whole budget; fidelity (a few budget settings on four input families at one shape) 0.4; scaling (one length
+     * whole budget; fidelity (a few budget settings on four input families at one shape) 0.3; scaling (one length
      * sweep and a thread sweep) 0.25.
      */
     public static double budgetShare(String suite) {
         return switch (suite) {
-            case "fidelity" -> 0.4;
+            case "fidelity" -> 0.3;
             case "scaling" -> 0.25;
             default -> 1.0;
         };

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The runner on fake cases and made-up peaks (so no real measurement runs). No test asserts a timing. */
 class BenchHarnessTest {
     private static final MachinePeak.Result PEAK = new MachinePeak.Result(2, 256, 90, 180, 20);
-    static final BenchRunner.Settings FAST = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
+    static final BenchRunner.Settings FAST = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
 
     private static BenchRunner.Run run(BenchRunner.Settings s, List<BenchCase> cases, Supplier<MachinePeak.Result> probe) {
         return new BenchRunner(s, null).run(cases, probe, Set.of(), Long.MAX_VALUE);
@@ -80,22 +80,8 @@ class BenchHarnessTest {
 
     @Test
     void aCaseWhoseSpreadStaysHighIsFlaggedAndMeasuredAgainAtTheEnd() {
-        // Every other call sleeps 10 ms more: the spread never settles.
-        BenchCase jumpy = new FakeCase("jumpy", "jumpy", Workload.Pass.FORWARD, 1e6, 0, false) {
-            @Override
-            public Supplier<?> setup() {
-                int[] n = {0};
-                return () -> {
-                    try {
-                        Thread.sleep(n[0]++ % 2 == 0 ? 1 : 12);
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                    return n;
-                };
-            }
-        };
-        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 4, 0, 0.2, 30, 0.05, 0.2, 10, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
+        BenchCase jumpy = jumpy("jumpy");
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 4, 0, 0.2, 30, 0.05, 0.2, 10, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
         BenchRunner.Run r = run(s, List.of(jumpy), () -> PEAK);
         BenchResult.Timing t = r.results().get(0).timing();
         assertTrue(t.unstable(), t.toString());
@@ -106,7 +92,7 @@ class BenchHarnessTest {
     @Test
     void aMechanismOverItsBudgetGetsECellsAndTheOthersGoOn() {
         // A budget of 1 microsecond: the first case of "slow" spends it, its second is an E cell; "other" still runs.
-        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 1e-6, 1e-6);
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 1e-6, 1e-6, Double.POSITIVE_INFINITY);
         List<BenchCase> cases = List.of(new FakeCase("a", "slow:x=1", Workload.Pass.FORWARD, 1e6, 0, false),
                 new FakeCase("b", "slow:x=2", Workload.Pass.FORWARD, 1e6, 0, false), new FakeCase("c", "other", Workload.Pass.FORWARD, 1e6, 0, false));
         List<BenchResult> rs = run(s, cases, () -> PEAK).results();
@@ -121,7 +107,7 @@ class BenchHarnessTest {
     @Test
     void eachSuiteHasItsOwnShareOfAMechanismsBudget() {
         // "slow" spends its kernels budget on its first case; its fidelity case still runs, on the fidelity share.
-        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 1e-6, 1e-6);
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 1e-6, 1e-6, Double.POSITIVE_INFINITY);
         BenchCase fidelity = new FakeCase("f", "slow:x=3", Workload.Pass.FORWARD, 1e6, 0, false) {
             @Override
             public String suite() {
@@ -133,13 +119,17 @@ class BenchHarnessTest {
         List<BenchResult> rs = run(s, cases, () -> PEAK).results();
         assertEquals(List.of(BenchResult.Status.OK, BenchResult.Status.ERROR, BenchResult.Status.OK),
                 rs.stream().map(BenchResult::status).toList());
-        assertEquals(0.4, BenchSuite.budgetShare("fidelity"));
+        assertEquals(0.3, BenchSuite.budgetShare("fidelity"));
         assertEquals(1.0, BenchSuite.budgetShare("kernels"));
     }
 
     /** A case of "slow" whose calls sleep 50 ms, at key length {@code lk} (a series: the same case at growing lengths). */
     private static BenchCase sleeping(String id, int lk) {
-        return new FakeCase(id, "slow", Workload.Pass.FORWARD, 1e6, 0, false) {
+        return sleeping(id, lk, Workload.Pass.FORWARD);
+    }
+
+    private static BenchCase sleeping(String id, int lk, Workload.Pass pass) {
+        return new FakeCase(id, "slow", pass, 1e6, 0, false) {
             @Override
             public Workload.Shape dims() {
                 return new Workload.Shape(1, 4, 2, lk, lk, 32);
@@ -163,13 +153,58 @@ class BenchHarnessTest {
     void aCaseLongerThanWhatIsLeftOfItsBudgetIsNotStarted() {
         // Budget 0.6 s: the 64-key case spends about 0.25 s; the 256-key one is predicted at 16 x 50 ms = 0.8 s, more
         // than what is left (but under the 10 s call limit), so it is an E cell of the run's limits and is never called.
-        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 0.6, 0.6);
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 0.6, 0.6, Double.POSITIVE_INFINITY);
         List<BenchResult> rs = run(s, List.of(sleeping("short", 64), sleeping("long", 256)), () -> PEAK).results();
         assertEquals(BenchResult.Status.OK, rs.get(0).status());
         assertEquals(BenchResult.Status.ERROR, rs.get(1).status());
         assertTrue(rs.get(1).reason().startsWith("over its time budget: one call predicted to take")
                 && rs.get(1).reason().contains("what is left of the mechanism's budget"), rs.get(1).reason());
         assertTrue(BenchRunner.overALimit(rs.get(1)));
+    }
+
+    @Test
+    void aBackwardIsPredictedFromItsForwardAtTheSameShape() {
+        // The forward spends about 0.25 s (a warm-up and 3 calls of 50 ms); its backward, first of its series, is
+        // predicted at BACKWARD_OVER_FORWARD x 50 ms = 0.2 s: under what is left of 2 s, so it runs; not of 0.35 s.
+        BenchRunner.Settings roomy = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 2, 2, Double.POSITIVE_INFINITY);
+        List<BenchCase> pair = List.of(sleeping("fwd", 64), sleeping("bwd", 64, Workload.Pass.BACKWARD));
+        assertEquals(List.of(BenchResult.Status.OK, BenchResult.Status.OK), run(roomy, pair, () -> PEAK).results().stream().map(BenchResult::status).toList());
+        BenchRunner.Settings tight = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 10, 1000, 0.35, 0.35, Double.POSITIVE_INFINITY);
+        List<BenchResult> rs = run(tight, pair, () -> PEAK).results();
+        assertEquals(BenchResult.Status.OK, rs.get(0).status());
+        assertEquals(BenchResult.Status.ERROR, rs.get(1).status());
+        assertTrue(rs.get(1).reason().contains("times the forward's"), rs.get(1).reason());
+        assertTrue(BenchRunner.overALimit(rs.get(1)));
+    }
+
+    @Test
+    void reMeasuringStopsAtItsBudget() {
+        // Two unstable cases and no time for re-measuring: both keep their first timing, flagged, not remeasured.
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 4, 0, 0.2, 30, 0.05, 0.2, 10, 1000, Double.POSITIVE_INFINITY,
+                Double.POSITIVE_INFINITY, 0);
+        BenchRunner.Run r = run(s, List.of(jumpy("a"), jumpy("b")), () -> PEAK);
+        for (BenchResult x : r.results()) {
+            assertTrue(x.timing().unstable(), x.timing().toString());
+            assertFalse(x.timing().remeasured(), x.name());
+        }
+    }
+
+    /** Every other call sleeps 11 ms more: the spread never settles. */
+    private static BenchCase jumpy(String id) {
+        return new FakeCase(id, "jumpy", Workload.Pass.FORWARD, 1e6, 0, false) {
+            @Override
+            public Supplier<?> setup() {
+                int[] n = {0};
+                return () -> {
+                    try {
+                        Thread.sleep(n[0]++ % 2 == 0 ? 1 : 12);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return n;
+                };
+            }
+        };
     }
 
     @Test
@@ -206,7 +241,7 @@ class BenchHarnessTest {
                 };
             }
         };
-        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 0.1, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
+        BenchRunner.Settings s = new BenchRunner.Settings(1, 0, 3, 0, 0.2, 20, 0.05, 0.5, 0.1, 1000, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
         List<BenchResult> rs = run(s, List.of(huge, slow, new FakeCase("fake", Workload.Pass.FORWARD, 1e6, 0, false)), () -> PEAK).results();
         assertTrue(rs.get(0).reason().startsWith("needs at least"), rs.get(0).reason());
         assertTrue(rs.get(1).reason().startsWith("over its time budget: one call took"), rs.get(1).reason());

@@ -29,9 +29,9 @@ import java.util.concurrent.atomic.DoubleAdder;
  * <p><b>Backward</b> ({@link #computeBackward}): with {@code g_i = dO_i / Z_i} and {@code h_i = -(dO_i . out_i) / Z_i},
  * {@code dphi(q_i) = S_i g_i + h_i z_i}, {@code dphi(k_j) = G_j v_j + H_j}, {@code dv_j = G_j^T phi(k_j)}, where
  * {@code S_i, z_i} are the prefix state (the whole state when not causal) and {@code G_j = sum_{i >= j} phi(q_i) g_i^T},
- * {@code H_j = sum_{i >= j} h_i phi(q_i)} the suffix ones: {@code O(L m D)} in double precision (a reference-grade
- * loop, not the GEMM kernel), then through the map's Jacobian ({@link FeatureMap#backward}). Keys share one log
- * scale there (the largest), which the output does not depend on.
+ * {@code H_j = sum_{i >= j} h_i phi(q_i)} the suffix ones: {@code O(L m D)} in chunks of GEMMs ({@link LinearBackward}),
+ * then through the map's Jacobian ({@link FeatureMap#backward}). Keys share one log scale there (the largest), which
+ * the output does not depend on.
  *
  * <p><b>Decoding</b>: {@link #newState} is the recurrence, {@code m (D + 1)} floats per head.
  */
@@ -127,117 +127,27 @@ public abstract class KernelAttention extends AttentionMechanism {
     protected Gradients computeBackward(AttentionProblem p, AttentionResult forward, Tensor dOut) {
         int b = p.batch(), hq = p.hq(), hkv = p.hkv(), lq = p.lq(), lk = p.lk(), d = p.headDim(), per = hq / hkv;
         FeatureMap map = featureMap(d, p.scale(), horizon(p));
-        int mp = map.stride();
         boolean causal = causal(p);
         Tensor dq = Tensor.zeros(b, hq, lq, d), dk = Tensor.zeros(b, hkv, lk, d), dv = Tensor.zeros(b, hkv, lk, d);
+        // One task per key/value head: its query heads' contributions to dk and dv add up in the task's own buffers.
         Parallel.forEach(b * hkv, (bk, worker) -> {
-            float[] k = new float[lk * d], v = new float[lk * d], phiK = new float[lk * mp], log = new float[lk];
-            readRows(p.k(), (long) bk * lk, lk, d, k);
-            readRows(p.v(), (long) bk * lk, lk, d, v);
-            map.map(FeatureMap.Side.KEY, k, lk, d, 0, phiK, log);
-            if (map.scaled()) commonScale(phiK, log, lk, mp);
-            float[] dPhiK = new float[lk * mp], gv = new float[lk * d];
-            for (int h = bk % hkv * per; h < (bk % hkv + 1) * per; h++) {
-                long base = (long) (bk / hkv * hq + h) * lq;
-                float[] q = new float[lq * d], phiQ = new float[lq * mp], dO = new float[lq * d], o = new float[lq * d];
-                readRows(p.q(), base, lq, d, q);
-                readRows(dOut, base, lq, d, dO);
-                map.map(FeatureMap.Side.QUERY, q, lq, d, 0, phiQ, null);
-                float[] dPhiQ = new float[lq * mp];
-                backwardHead(causal, lq, lk, d, mp, phiQ, phiK, v, dO, dPhiQ, dPhiK, gv);
-                float[] gq = new float[lq * d];
-                map.backward(FeatureMap.Side.QUERY, q, lq, d, 0, phiQ, dPhiQ, gq);
-                for (int i = 0; i < lq; i++) dq.writeRow(base + i, gq, i * d);
+            LinearBackward work = new LinearBackward(map, chunk, d, denominatorFloor());
+            long kBase = (long) bk * lk;
+            long[] qBases = new long[per];
+            for (int h = 0; h < per; h++) qBases[h] = (long) (bk / hkv * hq + bk % hkv * per + h) * lq;
+            float[] gk = new float[lk * d], gv = new float[lk * d];
+            work.keyScale(p.k(), kBase, lk);
+            if (causal) {
+                for (long qBase : qBases) work.causal(p.q(), p.k(), p.v(), dOut, qBase, kBase, lk, dq, gk, gv);
+            } else {
+                work.full(p.q(), p.k(), p.v(), dOut, qBases, lq, kBase, lk, dq, gk, gv);
             }
-            float[] gk = new float[lk * d];
-            map.backward(FeatureMap.Side.KEY, k, lk, d, 0, phiK, dPhiK, gk);
             for (int j = 0; j < lk; j++) {
-                dk.writeRow((long) bk * lk + j, gk, j * d);
-                dv.writeRow((long) bk * lk + j, gv, j * d);
+                dk.writeRow(kBase + j, gk, j * d);
+                dv.writeRow(kBase + j, gv, j * d);
             }
         });
         return new Gradients(dq, dk, dv);
-    }
-
-    /** Every key relative to the largest log scale (NaN ignored), so that all share one scale. */
-    private static void commonScale(float[] phi, float[] log, int rows, int mp) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int r = 0; r < rows; r++) if (log[r] > max) max = log[r];
-        for (int r = 0; r < rows; r++) {
-            float f = (float) Math.exp(log[r] - max);
-            for (int x = 0; x < mp; x++) phi[r * mp + x] *= f;
-        }
-    }
-
-    /**
-     * One q head: adds its {@code dphi(k)} and {@code dv} into the kv head's accumulators and writes {@code dphi(q)}.
-     * Forward quantities are recomputed in double; causal needs Lq == Lk.
-     */
-    private void backwardHead(boolean causal, int lq, int lk, int d, int mp, float[] phiQ, float[] phiK, float[] v, float[] dO,
-                              float[] dPhiQ, float[] dPhiK, float[] gv) {
-        double floor = denominatorFloor();
-        double[] s = new double[mp * d], z = new double[mp];
-        double[] g = new double[lq * d], h = new double[lq];
-        if (!causal) for (int j = 0; j < lk; j++) addOuter(s, z, phiK, j, v, mp, d);
-        // Forward pass: prefix state, then g_i, h_i and dphi(q_i).
-        for (int i = 0; i < lq; i++) {
-            if (causal) addOuter(s, z, phiK, i, v, mp, d);
-            double den = 0;
-            double[] num = new double[d];
-            for (int f = 0; f < mp; f++) {
-                double pq = phiQ[i * mp + f];
-                if (pq == 0) continue;
-                den += pq * z[f];
-                for (int x = 0; x < d; x++) num[x] += pq * s[f * d + x];
-            }
-            if (!(den > 0)) continue;
-            den = Math.max(den, floor);
-            double dot = 0;
-            for (int x = 0; x < d; x++) {
-                g[i * d + x] = dO[i * d + x] / den;
-                dot += dO[i * d + x] * num[x] / den;
-            }
-            h[i] = -dot / den;
-            for (int f = 0; f < mp; f++) {
-                double acc = h[i] * z[f];
-                for (int x = 0; x < d; x++) acc += s[f * d + x] * g[i * d + x];
-                dPhiQ[i * mp + f] = (float) acc;
-            }
-        }
-        // Suffix sums G (m x D) and H (m) from the last row down (all rows at once when not causal).
-        double[] gs = new double[mp * d], hs = new double[mp];
-        if (!causal) for (int i = 0; i < lq; i++) addSuffix(gs, hs, phiQ, i, g, h, mp, d);
-        for (int j = lk - 1; j >= 0; j--) {
-            if (causal) addSuffix(gs, hs, phiQ, j, g, h, mp, d);
-            for (int f = 0; f < mp; f++) {
-                double acc = hs[f];
-                for (int x = 0; x < d; x++) acc += gs[f * d + x] * v[j * d + x];
-                dPhiK[j * mp + f] += (float) acc;
-            }
-            for (int x = 0; x < d; x++) {
-                double acc = 0;
-                for (int f = 0; f < mp; f++) acc += gs[f * d + x] * phiK[j * mp + f];
-                gv[j * d + x] += (float) acc;
-            }
-        }
-    }
-
-    private static void addOuter(double[] s, double[] z, float[] phi, int j, float[] v, int mp, int d) {
-        for (int f = 0; f < mp; f++) {
-            double pk = phi[j * mp + f];
-            if (pk == 0) continue;
-            z[f] += pk;
-            for (int x = 0; x < d; x++) s[f * d + x] += pk * v[j * d + x];
-        }
-    }
-
-    private static void addSuffix(double[] gs, double[] hs, float[] phiQ, int i, double[] g, double[] h, int mp, int d) {
-        for (int f = 0; f < mp; f++) {
-            double pq = phiQ[i * mp + f];
-            if (pq == 0) continue;
-            hs[f] += h[i] * pq;
-            for (int x = 0; x < d; x++) gs[f * d + x] += pq * g[i * d + x];
-        }
     }
 
     // ---------------------------------------------------------------- decoding

@@ -136,4 +136,55 @@ class KernelAttentionTest {
             assertTrue(KernelReference.gradientGap(p, w, causal, dO, p.v(), g.dv(), 1) < 2e-3, at + " dv");
         }
     }
+
+    /** The chunked backward over several chunks, a partial last one, GQA and cross attention (every 3rd element checked, 11th for Performer). */
+    @ParameterizedTest
+    @ValueSource(strings = {"linear", "cosformer", "taylor", "performer"})
+    void backwardInChunksEqualsFiniteDifferencesWithGqaAndCross(String name) {
+        int l = 23, d = 8;
+        for (int chunk : new int[] {4, 5}) {
+            KernelAttention m = mechanism(name, chunk);
+            for (int lq : new int[] {l, 13}) {
+                for (Mask mask : lq == l ? new Mask[] {Masks.full(), Masks.causal()} : new Mask[] {Masks.full()}) {
+                    AttentionProblem p = AttentionProblem.of(Tensor.randn(21, 1, 2, lq, d), Tensor.randn(22, 1, 1, l, d),
+                            Tensor.randn(23, 1, 1, l, d), mask);
+                    boolean causal = !mask.kind().orElseThrow().equals("full");
+                    Tensor dOut = Tensor.randn(24, p.q().shape());
+                    Gradients g = m.backward(p, m.forward(p), dOut);
+                    KernelReference.Weight w = weight(name, p);
+                    float[] dO = dOut.toArray();
+                    String at = name + " chunk " + chunk + " " + mask.describe() + " Lq " + lq;
+                    int every = name.equals("performer") ? 11 : 3;  // its oracle sums 256 features per pair
+                    assertTrue(KernelReference.gradientGap(p, w, causal, dO, p.q(), g.dq(), every) < 2e-3, at + " dq");
+                    assertTrue(KernelReference.gradientGap(p, w, causal, dO, p.k(), g.dk(), every) < 2e-3, at + " dk");
+                    assertTrue(KernelReference.gradientGap(p, w, causal, dO, p.v(), g.dv(), every) < 2e-3, at + " dv");
+                }
+            }
+        }
+    }
+
+    /** Causal: a non-finite last key and value reach no earlier query's gradient (no 0 * NaN in the chunk's triangle). */
+    @ParameterizedTest
+    @ValueSource(strings = {"linear", "cosformer", "taylor", "performer"})
+    void aNonFiniteLaterKeyReachesNoEarlierQueryGradient(String name) {
+        KernelAttention m = mechanism(name, 8);
+        AttentionProblem clean = problem(31, 2, 1, L, L, Masks.causal()), dirty = problem(31, 2, 1, L, L, Masks.causal());
+        for (int b = 0; b < 2; b++) {
+            dirty.k().set(Float.NaN, b, 0, L - 1, 3);
+            dirty.v().set(Float.POSITIVE_INFINITY, b, 0, L - 1, 5);
+        }
+        Tensor dOut = Tensor.randn(32, clean.q().shape());
+        Tensor want = m.backward(clean, m.forward(clean), dOut).dq(), got = m.backward(dirty, m.forward(dirty), dOut).dq();
+        for (int b = 0; b < 2; b++) {
+            for (int h = 0; h < 2; h++) {
+                for (int i = 0; i < L - 1; i++) {
+                    for (int x = 0; x < D; x++) {
+                        float a = want.get(b, h, i, x), c = got.get(b, h, i, x);
+                        assertTrue(Float.isFinite(c), name + " dq[" + b + ", " + h + ", " + i + ", " + x + "] is " + c);
+                        assertEquals(a, c, 1e-5f * Math.max(1, Math.abs(a)), name + " dq row " + i);
+                    }
+                }
+            }
+        }
+    }
 }

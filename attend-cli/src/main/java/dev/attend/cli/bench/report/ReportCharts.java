@@ -431,7 +431,21 @@ final class ReportCharts {
         style(c.getStyler());
         c.getStyler().setXAxisLogarithmic(true).setYAxisLogarithmic(true);
         c.getStyler().setXAxisDecimalPattern(PLAIN).setYAxisDecimalPattern("0E0");
-        double xlo = Double.POSITIVE_INFINITY, xhi = 0;
+        double xlo = Double.POSITIVE_INFINITY, xhi = 0, ylo = 1e-3, yhi = 1e-2;
+        for (List<double[]> pts : series.values()) {
+            for (double[] pt : pts) {
+                xlo = Math.min(xlo, pt[0]);
+                xhi = Math.max(xhi, pt[0]);
+                ylo = Math.min(ylo, pt[1]);
+                yhi = Math.max(yhi, pt[1]);
+            }
+        }
+        xlo /= 1.5;
+        xhi *= 1.5;
+        // Each setting's label goes where it covers no other label, point or budget line, or is left off.
+        LabelPlacer placer = new LabelPlacer(xlo, xhi, ylo, yhi);
+        series.values().forEach(pts -> pts.forEach(pt -> placer.obstacle(pt[0], pt[1], 10, 10)));
+        for (double b : new double[] {1e-3, 1e-2}) placer.obstacle(Math.sqrt(xlo * xhi), b, 2 * LabelPlacer.PLOT_WIDTH, 4);
         for (Map.Entry<String, List<double[]>> s : series.entrySet()) {
             List<double[]> pts = s.getValue();
             List<String> names = pointLabels.get(s.getKey());
@@ -442,21 +456,15 @@ final class ReportCharts {
             for (int i = 0; i < order.length; i++) {
                 x[i] = pts.get(order[i])[0];
                 y[i] = pts.get(order[i])[1];
-                xlo = Math.min(xlo, x[i]);
-                xhi = Math.max(xhi, x[i]);
                 String text = names.get(order[i]);
-                // Above the point, unless that is on a budget line: then below it.
-                double above = y[i] * 1.7;
-                boolean onLine = Math.abs(Math.log10(above / 1e-3)) < 0.15 || Math.abs(Math.log10(above / 1e-2)) < 0.15;
-                if (!text.isEmpty()) c.addAnnotation(new AnnotationText(text, x[i], onLine ? y[i] / 1.7 : above, false));
+                double[] at = text.isEmpty() ? null : placer.place(text, x[i], y[i]);
+                if (at != null) c.addAnnotation(new AnnotationText(text, at[0], at[1], false));
             }
             XYSeries line = c.addSeries(s.getKey(), x, y);
             Color color = labels.hue(specOf.get(s.getKey()));
             line.setLineColor(color);
             line.setMarkerColor(color);
         }
-        xlo /= 1.5;
-        xhi *= 1.5;
         // Speed-ups rarely span more than a decade or two: then label the ticks between decades too (over a wider
         // range those labels would crowd).
         c.getStyler().setXAxisLogarithmicDecadeOnly(Math.log10(xhi / xlo) > 2);
@@ -470,8 +478,60 @@ final class ReportCharts {
                 + "families against its speed-up over exact flash at the longest length both were timed with the same mask and shape. "
                 + "Down and to the right is better; the dashed lines are the 1e-3 and 1e-2 budgets of the recommendations.";
         if (clamped) caption += " Errors below 1e-9 are drawn at 1e-9.";
+        if (placer.dropped > 0) {
+            caption += " " + placer.dropped + (placer.dropped == 1 ? " label that would cover another was" : " labels that would cover others were")
+                    + " left off; the fidelity table gives every setting.";
+        }
         if (!untimed.isEmpty()) caption += " Not drawn, for want of a timing at a workload flash also ran: " + String.join(", ", untimed) + ".";
         return new Drawn("fidelity", "pareto.png", title, caption, c);
+    }
+
+    /**
+     * Places point labels on a log-log chart of {@link #WIDTH} x {@link #HEIGHT} so that none covers another, a
+     * point or an obstacle: each is tried above, below, right and left of its point, in pixels of the plot area
+     * (estimated: the axes and the legend take the rest), and left off when every place is taken.
+     */
+    static final class LabelPlacer {
+        static final double PLOT_WIDTH = WIDTH - 240, PLOT_HEIGHT = HEIGHT - 100, CHAR_WIDTH = 7, LINE_HEIGHT = 15;
+        private final double x0, xSpan, y0, ySpan;
+        private final List<double[]> taken = new ArrayList<>();  // {left, bottom, right, top} in pixels, y up
+        int dropped;
+
+        LabelPlacer(double xlo, double xhi, double ylo, double yhi) {
+            x0 = Math.log10(xlo);
+            xSpan = Math.max(1e-9, Math.log10(xhi) - x0);
+            y0 = Math.log10(ylo);
+            ySpan = Math.max(1e-9, Math.log10(yhi) - y0);
+        }
+
+        /** A box of {@code w x h} pixels centred on the data point (x, y) that no label may cover. */
+        void obstacle(double x, double y, double w, double h) {
+            double px = px(x), py = py(y);
+            taken.add(new double[] {px - w / 2, py - h / 2, px + w / 2, py + h / 2});
+        }
+
+        /** Where to draw {@code text} (the data coordinates of its centre) for the point (x, y), or null to leave it off. */
+        double[] place(String text, double x, double y) {
+            double w = CHAR_WIDTH * text.length() + 4, h = LINE_HEIGHT, px = px(x), py = py(y);
+            double[][] offsets = {{0, h / 2 + 8}, {0, -(h / 2 + 8)}, {w / 2 + 8, 0}, {-(w / 2 + 8), 0}};
+            for (double[] o : offsets) {
+                double[] box = {px + o[0] - w / 2, py + o[1] - h / 2, px + o[0] + w / 2, py + o[1] + h / 2};
+                if (box[0] < 0 || box[2] > PLOT_WIDTH || box[1] < 0 || box[3] > PLOT_HEIGHT) continue;
+                if (taken.stream().anyMatch(t -> t[0] < box[2] && box[0] < t[2] && t[1] < box[3] && box[1] < t[3])) continue;
+                taken.add(box);
+                return new double[] {Math.pow(10, x0 + (px + o[0]) / PLOT_WIDTH * xSpan), Math.pow(10, y0 + (py + o[1]) / PLOT_HEIGHT * ySpan)};
+            }
+            dropped++;
+            return null;
+        }
+
+        private double px(double x) {
+            return (Math.log10(x) - x0) / xSpan * PLOT_WIDTH;
+        }
+
+        private double py(double y) {
+            return (Math.log10(y) - y0) / ySpan * PLOT_HEIGHT;
+        }
     }
 
     // Style --------------------------------------------------------------------------------------------------
