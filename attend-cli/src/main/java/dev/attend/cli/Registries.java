@@ -32,7 +32,7 @@ final class Registries {
             b.append("  ").append(d.summary()).append('\n');
             b.append("  patterns: ").append(c.describePatterns()).append("; masks: ").append(c.masks().describe())
                     .append("; score mods: ").append(yes(c.scoreMods())).append("; GQA: ").append(yes(c.gqa()))
-                    .append("; backward: ").append(yes(c.backward())).append("; decode: ").append(yes(c.decode())).append('\n');
+                    .append("; backward: ").append(yes(c.backward())).append("; decode: ").append(decodes(c)).append('\n');
             if (d.params().isEmpty()) {
                 b.append("  parameters: none\n");
             } else {
@@ -64,6 +64,7 @@ final class Registries {
             m.put("gqa", c.gqa());
             m.put("backward", c.backward());
             m.put("decode", c.decode());
+            m.put("recurrent", c.recurrent());
             List<Map<String, Object>> params = new ArrayList<>();
             for (Param p : d.params()) {
                 Map<String, Object> pm = new LinkedHashMap<>();
@@ -91,14 +92,20 @@ final class Registries {
                     : d.params().stream().map(p -> "`" + p.name() + "` (" + p.format(p.defaultValue()) + ")").collect(Collectors.joining(", "));
             b.append("| `").append(d.name()).append("` | ").append(kind(d)).append(" | ").append(c.describePatterns()).append(" | ")
                     .append(c.masks().describe()).append(" | ").append(yes(c.scoreMods())).append(" | ").append(yes(c.gqa()))
-                    .append(" | ").append(yes(c.backward())).append(" | ").append(yes(c.decode())).append(" | ").append(params).append(" |\n");
+                    .append(" | ").append(yes(c.backward())).append(" | ").append(decodes(c)).append(" | ").append(params).append(" |\n");
         }
         return b.toString();
     }
 
+    /** How a mechanism decodes: over a KV cache, with a constant-size recurrent state, or not at all. */
+    private static String decodes(Capabilities c) {
+        return c.decode() ? "KV cache" : c.recurrent() ? "recurrent state" : "no";
+    }
+
     private static String kind(MechanismDescriptor d) {
         if (d.isExact()) return "exact";
-        return "approximate" + d.budget().map(x -> ", towards exact as `" + x.param() + "` " + (x.higherIsMoreExact() ? "grows" : "shrinks")).orElse("")
+        return "approximate" + d.budget().map(x -> ", " + (x.exactAtEnd() ? "towards exact" : "closer") + " as `" + x.param() + "` "
+                        + (x.higherIsMoreExact() ? "grows" : "shrinks")).orElse("")
                 + (d.isSeeded() ? ", seeded" : "");
     }
 

@@ -7,11 +7,12 @@ import java.util.stream.Collectors;
 
 /**
  * What a mechanism can do: the CAB patterns it computes, the masks it takes, whether it applies score
- * modifiers, handles grouped-query attention ({@code Hq > Hkv}), has a backward pass, and decodes over a
- * KV cache ({@link DecodingMechanism}). {@link #refusal} turns them into a reason for a given problem.
+ * modifiers, handles grouped-query attention ({@code Hq > Hkv}), has a backward pass, decodes over a
+ * KV cache ({@link DecodingMechanism}), and decodes with a constant-size state ({@link RecurrentMechanism}).
+ * {@link #refusal} turns them into a reason for a given problem.
  */
 public record Capabilities(Set<Pattern> patterns, MaskSupport masks, boolean scoreMods, boolean gqa,
-                           boolean backward, boolean decode) {
+                           boolean backward, boolean decode, boolean recurrent) {
     public Capabilities {
         Objects.requireNonNull(masks, "masks");
         if (patterns == null || patterns.isEmpty()) throw new IllegalArgumentException("patterns: expected at least one pattern");

@@ -19,8 +19,12 @@ import java.util.function.BiFunction;
  */
 public final class MechanismDescriptor {
 
-    /** The parameter that trades speed for fidelity: the mechanism approaches exact attention as it grows (or shrinks). */
-    public record Budget(String param, boolean higherIsMoreExact) {}
+    /**
+     * The parameter that trades speed for fidelity: the mechanism approaches exact attention as it grows (or shrinks);
+     * {@code exactAtEnd}: it is exact at the end of the parameter's range (a window as long as the sequence), not only
+     * closer (random features, landmarks of an iterative inverse).
+     */
+    public record Budget(String param, boolean higherIsMoreExact, boolean exactAtEnd) {}
 
     /** Builds an instance from its descriptor and validated parameters. */
     @FunctionalInterface
@@ -39,7 +43,7 @@ public final class MechanismDescriptor {
         this.name = b.name;
         this.summary = b.summary;
         this.params = List.copyOf(b.params.values());
-        this.capabilities = new Capabilities(b.patterns, b.masks, b.scoreMods, b.gqa, b.backward, b.decode);
+        this.capabilities = new Capabilities(b.patterns, b.masks, b.scoreMods, b.gqa, b.backward, b.decode, b.recurrent);
         this.exact = b.exact;
         this.seeded = b.seeded;
         this.oracle = b.oracle;
@@ -92,7 +96,7 @@ public final class MechanismDescriptor {
         private final Map<String, Param> params = new LinkedHashMap<>();
         private Set<Pattern> patterns = Pattern.ALL;
         private MaskSupport masks = MaskSupport.ANY;
-        private boolean scoreMods, gqa = true, backward, decode, exact = true, seeded, oracle;
+        private boolean scoreMods, gqa = true, backward, decode, recurrent, exact = true, seeded, oracle;
         private Budget budget;
 
         private Builder(String name, Factory factory) {
@@ -117,13 +121,20 @@ public final class MechanismDescriptor {
         public Builder gqa(boolean b) { gqa = b; return this; }
         public Builder backward(boolean b) { backward = b; return this; }
         public Builder decode(boolean b) { decode = b; return this; }
+        /** The mechanism implements {@link RecurrentMechanism}. */
+        public Builder recurrent() { recurrent = true; return this; }
         /** A check, not a contender (the benchmark times it only at its smallest sizes). */
         public Builder oracle() { oracle = true; return this; }
 
-        /** Approximate, with {@code param} as the budget ({@code higherIsMoreExact}: raising it moves towards exact). */
+        /** Approximate, with {@code param} as the budget ({@code higherIsMoreExact}: raising it moves towards exact), exact at its end. */
         public Builder approximate(String param, boolean higherIsMoreExact) {
+            return approximate(param, higherIsMoreExact, true);
+        }
+
+        /** Approximate, with {@code param} as the budget; {@code exactAtEnd}: exact at the end of its range, not only closer. */
+        public Builder approximate(String param, boolean higherIsMoreExact, boolean exactAtEnd) {
             exact = false;
-            budget = new Budget(param, higherIsMoreExact);
+            budget = new Budget(param, higherIsMoreExact, exactAtEnd);
             return this;
         }
 

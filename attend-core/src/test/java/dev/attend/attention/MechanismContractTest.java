@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The contract every registered mechanism keeps, run over every name in the registry (so a new mechanism is
  * covered the day it registers): parameters parse and print back, out-of-range values and unsupported problems
  * are refused with a reason before any work, exact mechanisms equal the fp64 reference, seeded ones are
- * reproducible, and fully masked rows give 0 and LSE -inf, never NaN.
+ * reproducible, fully masked rows give 0 and LSE -inf, never NaN, and recurrent forms equal the parallel causal form.
  */
 class MechanismContractTest {
 
@@ -106,7 +106,8 @@ class MechanismContractTest {
         MechanismDescriptor d = Attention.descriptor(name);
         Map<String, Object> params = new LinkedHashMap<>();
         if (!d.isExact()) {
-            if (d.budget().isEmpty()) return;  // e.g. a quantised cache: its own tests bound the error
+            // A quantised cache, or random features that only approach exact: their own tests bound the error.
+            if (d.budget().isEmpty() || !d.budget().get().exactAtEnd()) return;
             MechanismDescriptor.Budget b = d.budget().orElseThrow();
             Param p = d.param(b.param()).orElseThrow();
             Number exactAt = b.higherIsMoreExact() ? p.max() : p.min();
@@ -195,6 +196,39 @@ class MechanismContractTest {
         Mask mask = p.lq() == p.lk() ? supportedMask(caps) : Masks.causalBottomRight();
         AttentionProblem simple = new AttentionProblem(p.q(), k, v, mask, dev.attend.attention.mask.ScoreMod.NONE, p.scale());
         return m.supports(simple).supported() ? new Cases.Case(c.name() + " simplified to " + mask.describe(), simple) : null;
+    }
+
+    /**
+     * A mechanism declares {@code recurrent} exactly when it implements {@link RecurrentMechanism}; then stepping one
+     * token at a time equals its parallel causal form, and the state does not grow with the tokens.
+     */
+    @ParameterizedTest
+    @MethodSource("names")
+    void recurrentFormsEqualTheParallelCausalFormAtAConstantStateSize(String name) {
+        AttentionMechanism m = Attention.of(name);
+        boolean declared = m.descriptor().capabilities().recurrent();
+        assertEquals(declared, m instanceof RecurrentMechanism, name + ": declares recurrent iff it implements RecurrentMechanism");
+        if (!declared) return;
+        int l = 40, d = 16;
+        AttentionProblem p = AttentionProblem.of(Tensor.randn(51, 1, 1, l, d), Tensor.randn(52, 1, 1, l, d), Tensor.randn(53, 1, 1, l, d),
+                Masks.causal());
+        assertTrue(m.supports(p).supported(), name + " declares a recurrent form but refuses causal self attention: " + m.supports(p).reason());
+        float[] want = m.forward(p).out().toArray();
+        RecurrentState s = ((RecurrentMechanism) m).newState(d, p.scale(), l);
+        long size = s.stateFloats();
+        float[] q = new float[d], k = new float[d], v = new float[d], out = new float[d];
+        for (int i = 0; i < l; i++) {
+            p.q().readRow(i, q, 0);
+            p.k().readRow(i, k, 0);
+            p.v().readRow(i, v, 0);
+            s.step(q, k, v, out);
+            for (int x = 0; x < d; x++) {
+                assertEquals(want[i * d + x], out[x], 1e-4f * Math.max(1, Math.abs(want[i * d + x])), name + " token " + i + " channel " + x);
+            }
+        }
+        assertEquals(l, s.tokens());
+        assertEquals(size, s.stateFloats(), name + ": the state's size does not depend on the tokens");
+        assertTrue(size > 0);
     }
 
     private static Mask supportedMask(Capabilities c) {

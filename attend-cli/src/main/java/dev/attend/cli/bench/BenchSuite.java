@@ -169,6 +169,7 @@ public final class BenchSuite {
         List<BenchCase> out = new ArrayList<>();
         int top = quick ? 65536 : 262144;
         for (MechanismDescriptor d : Attention.descriptors()) {
+            if (d.capabilities().recurrent()) out.addAll(recurrent(d, quick));
             if (!d.capabilities().decode()) continue;
             for (int batch : new int[] {1, 8}) {
                 for (int n = 4096; n <= (batch == 8 && quick ? 4096 : top); n *= 4) {
@@ -176,6 +177,27 @@ public final class BenchSuite {
                             Workload.MaskAt.fixed("causal-br")), null));
                 }
             }
+        }
+        return out;
+    }
+
+    /** State updates a recurrent case may spend reaching its history (history x state floats): about 10 s of setup here. */
+    static final double RECURRENT_SETUP_LIMIT = 0x1p36;
+
+    /**
+     * A recurrent mechanism's decode step after 4K, 64K and 1M tokens (quick: 4K and 16K), one head at D = 64: the
+     * time per token should not grow. Setting a state up steps it through the whole history, so a history whose
+     * setup would exceed {@link #RECURRENT_SETUP_LIMIT} state updates is left out (Taylor's state of 137K floats
+     * stops at 64K).
+     */
+    private static List<BenchCase> recurrent(MechanismDescriptor d, boolean quick) {
+        List<BenchCase> out = new ArrayList<>();
+        int headDim = 64;
+        long state = ((dev.attend.attention.RecurrentMechanism) Attention.of(d.name())).newState(headDim, 0.125f, 1).stateFloats();
+        for (int n : quick ? new int[] {4096, 16384} : new int[] {4096, 65536, 1 << 20}) {
+            if ((double) n * state > RECURRENT_SETUP_LIMIT) break;
+            out.add(KernelCases.of("decode", new Workload(d.name(), Workload.Pass.DECODE, new Workload.Shape(1, 1, 1, 1, n, headDim),
+                    Workload.MaskAt.fixed("causal-br")), null));
         }
         return out;
     }

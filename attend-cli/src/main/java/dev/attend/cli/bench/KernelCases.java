@@ -5,6 +5,8 @@ import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.AttentionResult;
 import dev.attend.attention.DecodingMechanism;
+import dev.attend.attention.RecurrentMechanism;
+import dev.attend.attention.RecurrentState;
 import dev.attend.attention.Support;
 import dev.attend.attention.Workload;
 import dev.attend.attention.decode.KvCache;
@@ -19,8 +21,9 @@ import java.util.function.Supplier;
 
 /**
  * Benchmark cases for Attend's own mechanisms, built from a {@link Workload} through the registry: forward or
- * backward of any registered mechanism, and decode steps of a {@link DecodingMechanism} over a cache it made (the
- * cache is filled in setup; the timed body is the step alone). Whether the mechanism supports the case is asked
+ * backward of any registered mechanism, decode steps of a {@link DecodingMechanism} over a cache it made (the
+ * cache is filled in setup; the timed body is the step alone), and steps of a {@link RecurrentMechanism}'s state
+ * after a history (stepped through in setup). Whether the mechanism supports the case is asked
  * of its descriptor before anything is allocated. FLOPs are the workload's useful FLOPs; decode bytes are the
  * cache bytes one step must read.
  */
@@ -38,6 +41,7 @@ public final class KernelCases {
             public Supplier<?> setup() {
                 AttentionMechanism m = Attention.of(w.mechanism());
                 Workload.Shape s = w.shape();
+                if (decode && m instanceof RecurrentMechanism rm) return recurrentSteps(rm, s);
                 if (decode) {
                     DecodingMechanism dm = (DecodingMechanism) m;
                     KvCache cache = dm.newCache(s.batch(), s.kvHeads(), s.headDim(), s.kLen());
@@ -59,6 +63,34 @@ public final class KernelCases {
                 Tensor dOut = w.gradOutput();
                 return () -> m.backward(p, fwd, dOut);
             }
+        };
+    }
+
+    /**
+     * A recurrent mechanism's decode step after {@code s.kLen()} tokens of history: one state per (batch, query head),
+     * each stepped through the history in setup (Gaussian tokens, one block of 4096 used again and again); the timed
+     * body is one more token for every state.
+     */
+    private static Supplier<?> recurrentSteps(RecurrentMechanism rm, Workload.Shape s) {
+        int d = s.headDim(), block = Math.min(4096, s.kLen()), n = s.batch() * s.qHeads();
+        float[] q = Tensor.randn(1, block, d).toArray(), k = Tensor.randn(2, block, d).toArray(), v = Tensor.randn(3, block, d).toArray();
+        float scale = (float) (1 / Math.sqrt(d));
+        float[] out = new float[d], qi = new float[d], ki = new float[d], vi = new float[d];
+        RecurrentState[] states = new RecurrentState[n];
+        for (int i = 0; i < n; i++) {
+            // Room for the timed steps after the history (position-aware forms, cosFormer, need a horizon).
+            states[i] = rm.newState(d, scale, (int) Math.min(Integer.MAX_VALUE, s.kLen() + (1L << 20)));
+            for (int t = 0; t < s.kLen(); t++) {
+                int r = t % block * d;
+                System.arraycopy(q, r, qi, 0, d);
+                System.arraycopy(k, r, ki, 0, d);
+                System.arraycopy(v, r, vi, 0, d);
+                states[i].step(qi, ki, vi, out);
+            }
+        }
+        return () -> {
+            for (RecurrentState st : states) st.step(qi, ki, vi, out);
+            return out;
         };
     }
 
@@ -108,8 +140,9 @@ public final class KernelCases {
 
     /** The support check shared by every in-process case: the descriptor's reason, or that of the decode path. */
     static String refusal(Workload w, AttentionMechanism m) {
+        if (w.pass() == Workload.Pass.DECODE && m instanceof RecurrentMechanism) return null;  // causal self attention, a token at a time
         if (w.pass() == Workload.Pass.DECODE && !(m instanceof DecodingMechanism)) {
-            return "mechanism '" + m.spec() + "' does not decode over a KV cache";
+            return "mechanism '" + m.spec() + "' does not decode (neither over a KV cache nor with a recurrent state)";
         }
         if (w.pass() == Workload.Pass.BACKWARD && !m.supportsBackward()) {
             return "mechanism '" + m.spec() + "' has no backward pass";

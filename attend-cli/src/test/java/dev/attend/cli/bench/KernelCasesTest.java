@@ -61,4 +61,22 @@ class KernelCasesTest {
                 Workload.MaskAt.fixed("sliding:16")), null);
         assertNull(ok.unsupported());
     }
+
+    @Test
+    void everyRecurrentMechanismDecodesAfterAHistoryAndTheOthersAreRefused() {
+        List<BenchCase> decode = BenchSuite.decode(true);
+        for (var d : dev.attend.attention.Attention.descriptors()) {
+            if (!d.capabilities().recurrent()) continue;
+            List<BenchCase> mine = decode.stream().filter(c -> c.mechanism().startsWith(d.name()) && c.dims().qHeads() == 1).toList();
+            assertTrue(mine.size() >= 1, d.name() + " has recurrent decode cases");
+            assertTrue(mine.stream().allMatch(c -> c.unsupported() == null && c.bytes() == 0 && c.flops() > 0), d.name());
+        }
+        BenchCase linear = KernelCases.of("decode", new Workload("linear", Workload.Pass.DECODE, new Workload.Shape(1, 2, 2, 1, 100, 16),
+                Workload.MaskAt.fixed("causal-br")), null);
+        Object out = linear.setup().get();
+        assertTrue(out instanceof float[] f && f.length == 16);
+        BenchCase none = KernelCases.of("decode", new Workload("hyper", Workload.Pass.DECODE, new Workload.Shape(1, 2, 2, 1, 100, 16),
+                Workload.MaskAt.fixed("causal-br")), null);
+        assertEquals("mechanism 'hyper' does not decode (neither over a KV cache nor with a recurrent state)", none.unsupported());
+    }
 }

@@ -9,6 +9,8 @@ import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Param;
 import dev.attend.attention.Params;
 import dev.attend.attention.Pattern;
+import dev.attend.attention.RecurrentMechanism;
+import dev.attend.attention.RecurrentState;
 import dev.attend.simd.Parallel;
 import dev.attend.tensor.Tensor;
 
@@ -35,7 +37,7 @@ import java.util.concurrent.atomic.DoubleAdder;
  *
  * <p><b>Decoding</b>: {@link #newState} is the recurrence, {@code m (D + 1)} floats per head.
  */
-public abstract class KernelAttention extends AttentionMechanism {
+public abstract class KernelAttention extends AttentionMechanism implements RecurrentMechanism {
     private final int chunk;
 
     protected KernelAttention(MechanismDescriptor d, Params p) {
@@ -49,7 +51,8 @@ public abstract class KernelAttention extends AttentionMechanism {
                 .param(Param.ofInt("chunk", 64, 1, 4096, "rows per chunk of the causal prefix sums (a masked chunk x chunk GEMM inside, the state across)"))
                 .patterns(Pattern.NONCAUSAL_SELF, Pattern.CAUSAL_SELF, Pattern.NONCAUSAL_CROSS)
                 .masks(MaskSupport.listed("full", "causal", "causal-br"))
-                .backward(true);
+                .backward(true)
+                .recurrent();
     }
 
     /** The map for head dimension {@code d}, the problem's {@code scale}, and positions below {@code horizon} (for position-aware maps). */
@@ -159,6 +162,7 @@ public abstract class KernelAttention extends AttentionMechanism {
      *
      * @param horizon positions the state will see (only position-aware maps use it: cosFormer)
      */
+    @Override
     public RecurrentState newState(int d, float scale, int horizon) {
         if (d < 1 || d > AttentionProblem.MAX_HEAD_DIM) {
             throw new IllegalArgumentException("d: expected a head dimension in [1, " + AttentionProblem.MAX_HEAD_DIM + "], got " + d);

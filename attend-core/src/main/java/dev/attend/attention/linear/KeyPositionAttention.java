@@ -8,6 +8,8 @@ import dev.attend.attention.MaskSupport;
 import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Params;
 import dev.attend.attention.Pattern;
+import dev.attend.attention.RecurrentMechanism;
+import dev.attend.attention.RecurrentState;
 import dev.attend.simd.Parallel;
 import dev.attend.tensor.Tensor;
 
@@ -20,7 +22,7 @@ import dev.attend.tensor.Tensor;
  * pairs q_j with k_j), masks {@code full}, {@code causal}, {@code causal-br}. Cost {@code O(L D)} per head; a true
  * log-sum-exp; backward by suffix sums in double, {@code O(L D)}.
  */
-public final class KeyPositionAttention extends AttentionMechanism {
+public final class KeyPositionAttention extends AttentionMechanism implements RecurrentMechanism {
     public static final String NAME = "keypos";
 
     public static final MechanismDescriptor DESCRIPTOR = MechanismDescriptor.builder(NAME, KeyPositionAttention::new)
@@ -29,6 +31,7 @@ public final class KeyPositionAttention extends AttentionMechanism {
             .masks(MaskSupport.listed("full", "causal", "causal-br"))
             .backward(true)
             .approximate()
+            .recurrent()
             .build();
 
     private KeyPositionAttention(MechanismDescriptor d, Params p) {
@@ -42,7 +45,7 @@ public final class KeyPositionAttention extends AttentionMechanism {
         Tensor out = Tensor.zeros(b, hq, l, d), lse = Tensor.zeros(b, hq, l);
         Parallel.forEach(b * hq, (bh, worker) -> {
             long base = (long) bh * l, kvBase = (long) (bh / hq * hkv + bh % hq / per) * l;
-            RecurrentState s = newState(d, p.scale());
+            RecurrentState s = newState(d, p.scale(), l);
             float[] q = new float[d], k = new float[d], v = new float[d], o = new float[d];
             OnlineSoftmax state = (OnlineSoftmax) s;
             for (int j = 0; j < l; j++) {
@@ -117,7 +120,8 @@ public final class KeyPositionAttention extends AttentionMechanism {
     }
 
     /** The recurrence for one head: an online softmax over {@code s_j = scale q_j . k_j}, {@code D + 2} floats. */
-    public RecurrentState newState(int d, float scale) {
+    @Override
+    public RecurrentState newState(int d, float scale, int horizon) {
         if (d < 1 || d > AttentionProblem.MAX_HEAD_DIM) {
             throw new IllegalArgumentException("d: expected a head dimension in [1, " + AttentionProblem.MAX_HEAD_DIM + "], got " + d);
         }

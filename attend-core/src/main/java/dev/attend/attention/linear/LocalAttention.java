@@ -10,6 +10,8 @@ import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Param;
 import dev.attend.attention.Params;
 import dev.attend.attention.Pattern;
+import dev.attend.attention.RecurrentMechanism;
+import dev.attend.attention.RecurrentState;
 import dev.attend.attention.mask.Masks;
 import dev.attend.tensor.Tensor;
 
@@ -22,7 +24,7 @@ import dev.attend.tensor.Tensor;
  *
  * <p>Decoding: {@link #newState} keeps the last W keys and values in a ring, {@code 2 W D} floats per head.
  */
-public final class LocalAttention extends AttentionMechanism {
+public final class LocalAttention extends AttentionMechanism implements RecurrentMechanism {
     public static final String NAME = "local";
 
     public static final MechanismDescriptor DESCRIPTOR = MechanismDescriptor.builder(NAME, LocalAttention::new)
@@ -32,6 +34,7 @@ public final class LocalAttention extends AttentionMechanism {
             .masks(MaskSupport.listed("full", "causal", "causal-br"))
             .scoreMods(true).backward(true)
             .approximate("window", true)
+            .recurrent()
             .build();
 
     private final int window;
@@ -57,7 +60,8 @@ public final class LocalAttention extends AttentionMechanism {
     }
 
     /** Causal decoding of one head over the last {@code window} tokens: a ring of keys and values, an online softmax per step. */
-    public RecurrentState newState(int d, float scale) {
+    @Override
+    public RecurrentState newState(int d, float scale, int horizon) {
         if (d < 1 || d > AttentionProblem.MAX_HEAD_DIM) {
             throw new IllegalArgumentException("d: expected a head dimension in [1, " + AttentionProblem.MAX_HEAD_DIM + "], got " + d);
         }

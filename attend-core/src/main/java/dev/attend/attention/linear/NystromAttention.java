@@ -5,6 +5,7 @@ import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.AttentionResult;
 import dev.attend.attention.FlashAttention;
+import dev.attend.attention.Gradients;
 import dev.attend.attention.MaskSupport;
 import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Param;
@@ -28,7 +29,13 @@ import dev.attend.tensor.Tensor;
  * <p>Non-causal only (a landmark mixes every position of its segment), mask {@code full}, self or cross; the
  * depthwise-convolution skip of the paper's layer belongs to the layer, not to the attention. No log-sum-exp.
  * At {@code m = L} every landmark is one token and the product is exact up to the inverse's convergence; more
- * landmarks than tokens is refused. No backward pass yet.
+ * landmarks than tokens is refused.
+ *
+ * <p><b>Backward</b> ({@link #computeBackward}): the forward's intermediates are computed again; both flash calls
+ * run their own backward (the second gives {@code dQ}, {@code dK~} and {@code dW}, the first {@code dQ~}, {@code dK},
+ * {@code dV}); the middle goes back through {@code W = Z B}, every step of the iteration (reverse mode, the iterates
+ * kept) and its start {@code Z_0} (the row and column sums through their maxima), then the landmark softmax; the
+ * landmark gradients spread over their segments ({@code 1 / segment length} each).
  */
 public final class NystromAttention extends AttentionMechanism {
     public static final String NAME = "nystrom";
@@ -39,7 +46,8 @@ public final class NystromAttention extends AttentionMechanism {
             .param(Param.ofInt("iterations", 6, 1, 100, "iterations of the pseudo-inverse (the paper's 6)"))
             .patterns(Pattern.NONCAUSAL_SELF, Pattern.NONCAUSAL_CROSS)
             .masks(MaskSupport.listed("full"))
-            .approximate()
+            .approximate("landmarks", true, false)
+            .backward(true)
             .build();
 
     private final int landmarks, iterations;
@@ -60,8 +68,11 @@ public final class NystromAttention extends AttentionMechanism {
         return Support.YES;
     }
 
-    @Override
-    protected AttentionResult compute(AttentionProblem p) {
+    /** The forward's intermediates: landmarks, {@code B = flash(Q~, K, V)}, {@code W = Z B}, both flash problems and results. */
+    private record Pass(Tensor ql, Tensor klq, AttentionProblem first, AttentionResult bv, Tensor w, AttentionProblem second,
+                        AttentionResult result) {}
+
+    private Pass run(AttentionProblem p) {
         int b = p.batch(), hq = p.hq(), hkv = p.hkv(), d = p.headDim(), m = landmarks, per = hq / hkv;
         Tensor ql = segmentMeans(p.q(), b, hq, p.lq(), d, m), kl = segmentMeans(p.k(), b, hkv, p.lk(), d, m);
         Tensor klq = Tensor.zeros(b, hq, m, d);   // K~ per q head, as the second flash call reads it
@@ -73,27 +84,114 @@ public final class NystromAttention extends AttentionMechanism {
             }
         }
         FlashAttention flash = Attention.flash();
-        AttentionResult bv = flash.forward(new AttentionProblem(ql, p.k(), p.v(), Masks.full(), p.scoreMod(), p.scale()));
+        AttentionProblem first = new AttentionProblem(ql, p.k(), p.v(), Masks.full(), p.scoreMod(), p.scale());
+        AttentionResult bv = flash.forward(first);
         Tensor w = Tensor.zeros(b, hq, m, d);
         Parallel.forEach(b * hq, (bh, worker) -> {
-            double[][] a = landmarkKernel(ql, klq, bh, m, d, p.scale());
-            double[][] z = pinv(a, iterations);
-            float[] in = new float[m * d], out = new float[d];
-            for (int j = 0; j < m; j++) bv.out().readRow((long) bh * m + j, in, j * d);
-            for (int i = 0; i < m; i++) {
-                for (int x = 0; x < d; x++) {
-                    double s = 0;
-                    for (int j = 0; j < m; j++) s += z[i][j] * in[j * d + x];
-                    out[x] = (float) s;
-                }
-                w.writeRow((long) bh * m + i, out, 0);
-            }
+            double[][] z = pinv(landmarkKernel(ql, klq, bh, m, d, p.scale()), iterations);
+            double[][] bvRows = rows(bv.out(), bh, m, d), out = new double[m][d];
+            mulInto(z, bvRows, out);
+            writeRows(w, bh, out);
         });
-        AttentionResult result = flash.forward(new AttentionProblem(p.q(), klq, w, Masks.full(), p.scoreMod(), p.scale()));
-        AttentionResult.Stats stats = bv.stats().plus(result.stats());
+        AttentionProblem second = new AttentionProblem(p.q(), klq, w, Masks.full(), p.scoreMod(), p.scale());
+        return new Pass(ql, klq, first, bv, w, second, flash.forward(second));
+    }
+
+    @Override
+    protected AttentionResult compute(AttentionProblem p) {
+        int b = p.batch(), hq = p.hq(), d = p.headDim(), m = landmarks;
+        Pass run = run(p);
+        AttentionResult.Stats stats = run.bv().stats().plus(run.result().stats());
         double middle = (double) b * hq * (2.0 * m * m * d + iterations * 8.0 * m * m * m);
-        return AttentionResult.withoutLse(result.out(), new AttentionResult.Stats(stats.blocks(), stats.fullBlocks(), stats.scores(),
+        return AttentionResult.withoutLse(run.result().out(), new AttentionResult.Stats(stats.blocks(), stats.fullBlocks(), stats.scores(),
                 stats.flops() + middle, stats.kvBytes()));
+    }
+
+    @Override
+    protected Gradients computeBackward(AttentionProblem p, AttentionResult forward, Tensor dOut) {
+        int b = p.batch(), hq = p.hq(), hkv = p.hkv(), d = p.headDim(), m = landmarks, per = hq / hkv;
+        float scale = p.scale();
+        Pass run = run(p);
+        FlashAttention flash = Attention.flash();
+        Gradients outer = flash.backward(run.second(), run.result(), dOut);     // dQ, dK~ (per q head), dW
+        Tensor dBv = Tensor.zeros(b, hq, m, d), dQl = Tensor.zeros(b, hq, m, d), dKlq = Tensor.zeros(b, hq, m, d);
+        Parallel.forEach(b * hq, (bh, worker) -> {
+            double[][] a = landmarkKernel(run.ql(), run.klq(), bh, m, d, scale);
+            double[][][] zs = iterates(a, iterations);
+            double[][] z = zs[iterations], bvRows = rows(run.bv().out(), bh, m, d), dw = rows(outer.dv(), bh, m, d);
+            // W = Z B: dZ = dW B^T, dB = Z^T dW.
+            double[][] dz = new double[m][m], dbv = new double[m][d];
+            for (int i = 0; i < m; i++) for (int j = 0; j < m; j++) for (int x = 0; x < d; x++) dz[i][j] += dw[i][x] * bvRows[j][x];
+            mulInto(transpose(z), dw, dbv);
+            writeRows(dBv, bh, dbv);
+            double[][] da = pinvBackward(a, zs, dz);
+            // A = softmax(s Q~ K~^T) by rows: dS = A o (dA - rowsum(dA o A)); dQ~ = s dS K~, dK~ = s dS^T Q~.
+            double[][] ql = rows(run.ql(), bh, m, d), kl = rows(run.klq(), bh, m, d), dql = new double[m][d], dkl = new double[m][d];
+            for (int i = 0; i < m; i++) {
+                double dot = 0;
+                for (int j = 0; j < m; j++) dot += da[i][j] * a[i][j];
+                for (int j = 0; j < m; j++) {
+                    double ds = a[i][j] * (da[i][j] - dot) * scale;
+                    for (int x = 0; x < d; x++) {
+                        dql[i][x] += ds * kl[j][x];
+                        dkl[j][x] += ds * ql[i][x];
+                    }
+                }
+            }
+            writeRows(dQl, bh, dql);
+            writeRows(dKlq, bh, dkl);
+        });
+        Gradients inner = flash.backward(run.first(), run.bv(), dBv);            // dQ~, dK, dV
+        Tensor dq = outer.dq(), dk = inner.dk();
+        // The landmarks' gradients back to their segments; K~ is one per kv head, read by each of its q heads.
+        Parallel.forEach(b * hq, (bh, worker) -> {
+            double[][] g = rows(inner.dq(), bh, m, d), extra = rows(dQl, bh, m, d);
+            for (int j = 0; j < m; j++) for (int x = 0; x < d; x++) g[j][x] += extra[j][x];
+            spread(dq, bh, p.lq(), g);
+        });
+        Parallel.forEach(b * hkv, (bk, worker) -> {
+            double[][] g = new double[m][d];
+            for (int h = 0; h < per; h++) {
+                int bh = bk / hkv * hq + bk % hkv * per + h;
+                double[][] a = rows(outer.dk(), bh, m, d), c = rows(dKlq, bh, m, d);
+                for (int j = 0; j < m; j++) for (int x = 0; x < d; x++) g[j][x] += a[j][x] + c[j][x];
+            }
+            spread(dk, bk, p.lk(), g);
+        });
+        return new Gradients(dq, dk, inner.dv());
+    }
+
+    /** Adds landmark j's gradient {@code g[j] / segment length} to every row of its segment of (b, h) {@code bh} of t. */
+    private static void spread(Tensor t, int bh, int l, double[][] g) {
+        int m = g.length, d = g[0].length;
+        float[] row = new float[d];
+        for (int j = 0; j < m; j++) {
+            long from = (long) j * l / m, to = (long) (j + 1) * l / m;
+            for (long i = from; i < to; i++) {
+                t.readRow((long) bh * l + i, row, 0);
+                for (int x = 0; x < d; x++) row[x] += (float) (g[j][x] / (to - from));
+                t.writeRow((long) bh * l + i, row, 0);
+            }
+        }
+    }
+
+    private static double[][] rows(Tensor t, int bh, int n, int d) {
+        float[] row = new float[d];
+        double[][] out = new double[n][d];
+        for (int i = 0; i < n; i++) {
+            t.readRow((long) bh * n + i, row, 0);
+            for (int x = 0; x < d; x++) out[i][x] = row[x];
+        }
+        return out;
+    }
+
+    private static void writeRows(Tensor t, int bh, double[][] rows) {
+        int d = rows[0].length;
+        float[] row = new float[d];
+        for (int i = 0; i < rows.length; i++) {
+            for (int x = 0; x < d; x++) row[x] = (float) rows[i][x];
+            t.writeRow((long) bh * rows.length + i, row, 0);
+        }
     }
 
     /** Means of m contiguous segments of every (b, h) of {@code t [B, H, L, D]}: {@code [B, H, m, D]}. */
@@ -140,27 +238,122 @@ public final class NystromAttention extends AttentionMechanism {
 
     /** The iterative pseudo-inverse of Nystromformer (Razavi et al.'s cubic iteration), {@code iterations} steps. */
     static double[][] pinv(double[][] a, int iterations) {
+        return iterates(a, iterations)[iterations];
+    }
+
+    /** {@code Z_0 .. Z_iterations} of the iteration (the backward pass goes back through each). */
+    private static double[][][] iterates(double[][] a, int iterations) {
+        double[][][] zs = new double[iterations + 1][][];
+        int[] at = new int[2];
+        double c = startScale(a, at);
+        zs[0] = transpose(a);
+        for (double[] r : zs[0]) for (int j = 0; j < r.length; j++) r[j] /= c;
+        for (int it = 0; it < iterations; it++) {
+            double[][] z = zs[it], az = mul(a, z);
+            double[][] t = mul(az, shift(7, az));
+            t = mul(az, shift(15, t));
+            double[][] next = mul(z, shift(13, t));
+            for (double[] r : next) for (int j = 0; j < r.length; j++) r[j] *= 0.25;
+            zs[it + 1] = next;
+        }
+        return zs;
+    }
+
+    /** {@code max row abs sum * max column abs sum} of a; {@code at} gets the maximising row and column. */
+    private static double startScale(double[][] a, int[] at) {
         int m = a.length;
-        double rows = 0, cols = 0;
+        double rows = -1, cols = -1;
         for (int i = 0; i < m; i++) {
             double r = 0, c = 0;
             for (int j = 0; j < m; j++) {
                 r += Math.abs(a[i][j]);
                 c += Math.abs(a[j][i]);
             }
-            rows = Math.max(rows, r);
-            cols = Math.max(cols, c);
+            if (r > rows) {
+                rows = r;
+                at[0] = i;
+            }
+            if (c > cols) {
+                cols = c;
+                at[1] = i;
+            }
         }
-        double[][] z = new double[m][m];
-        for (int i = 0; i < m; i++) for (int j = 0; j < m; j++) z[i][j] = a[j][i] / (rows * cols);
-        for (int it = 0; it < iterations; it++) {
-            double[][] az = mul(a, z);
-            double[][] t = mul(az, shift(7, az));
-            t = mul(az, shift(15, t));
-            z = mul(z, shift(13, t));
-            for (double[] r : z) for (int j = 0; j < m; j++) r[j] *= 0.25;
+        return rows * cols;
+    }
+
+    /** {@code dA} from {@code dZ} of the last iterate, back through every step and the start {@code Z_0 = A^T / c}. */
+    private static double[][] pinvBackward(double[][] a, double[][][] zs, double[][] dzLast) {
+        int m = a.length;
+        double[][] da = new double[m][m], dz = dzLast;
+        for (int it = zs.length - 2; it >= 0; it--) {
+            double[][] z = zs[it], az = mul(a, z), u1 = shift(7, az), t1 = mul(az, u1), u2 = shift(15, t1), t2 = mul(az, u2), u3 = shift(13, t2);
+            // next = Z U3 / 4
+            double[][] g = scale(dz, 0.25);
+            double[][] dzPrev = mul(g, transpose(u3)), dt2 = neg(mul(transpose(z), g));
+            // T2 = AZ U2, U2 = 15 I - T1
+            double[][] daz = mul(dt2, transpose(u2)), dt1 = neg(mul(transpose(az), dt2));
+            // T1 = AZ U1, U1 = 7 I - AZ
+            add(daz, mul(dt1, transpose(u1)));
+            add(daz, neg(mul(transpose(az), dt1)));
+            // AZ = A Z
+            add(da, mul(daz, transpose(z)));
+            add(dzPrev, mul(transpose(a), daz));
+            dz = dzPrev;
         }
-        return z;
+        // Z_0 = A^T / c, c = rows * cols (the maximal row and column abs sums).
+        int[] at = new int[2];
+        double c = startScale(a, at), dc = 0;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < m; j++) {
+                da[j][i] += dz[i][j] / c;
+                dc -= dz[i][j] * a[j][i] / (c * c);
+            }
+        }
+        double rows = 0, cols = 0;
+        for (int j = 0; j < m; j++) {
+            rows += Math.abs(a[at[0]][j]);
+            cols += Math.abs(a[j][at[1]]);
+        }
+        for (int j = 0; j < m; j++) {
+            da[at[0]][j] += dc * cols * Math.signum(a[at[0]][j]);
+            da[j][at[1]] += dc * rows * Math.signum(a[j][at[1]]);
+        }
+        return da;
+    }
+
+    private static double[][] transpose(double[][] x) {
+        int r = x.length, c = x[0].length;
+        double[][] out = new double[c][r];
+        for (int i = 0; i < r; i++) for (int j = 0; j < c; j++) out[j][i] = x[i][j];
+        return out;
+    }
+
+    private static double[][] scale(double[][] x, double f) {
+        double[][] out = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i].clone();
+            for (int j = 0; j < out[i].length; j++) out[i][j] *= f;
+        }
+        return out;
+    }
+
+    private static double[][] neg(double[][] x) {
+        return scale(x, -1);
+    }
+
+    private static void add(double[][] into, double[][] x) {
+        for (int i = 0; i < into.length; i++) for (int j = 0; j < into[i].length; j++) into[i][j] += x[i][j];
+    }
+
+    /** {@code out += x y} for x {@code r x k}, y {@code k x c}. */
+    private static void mulInto(double[][] x, double[][] y, double[][] out) {
+        for (int i = 0; i < x.length; i++) {
+            for (int k = 0; k < y.length; k++) {
+                double xik = x[i][k];
+                if (xik == 0) continue;
+                for (int j = 0; j < y[0].length; j++) out[i][j] += xik * y[k][j];
+            }
+        }
     }
 
     /** {@code c I - x}. */
@@ -175,15 +368,8 @@ public final class NystromAttention extends AttentionMechanism {
     }
 
     private static double[][] mul(double[][] x, double[][] y) {
-        int m = x.length;
-        double[][] out = new double[m][m];
-        for (int i = 0; i < m; i++) {
-            for (int k = 0; k < m; k++) {
-                double xik = x[i][k];
-                if (xik == 0) continue;
-                for (int j = 0; j < m; j++) out[i][j] += xik * y[k][j];
-            }
-        }
+        double[][] out = new double[x.length][y[0].length];
+        mulInto(x, y, out);
         return out;
     }
 }

@@ -33,7 +33,7 @@ public final class PerformerAttention extends KernelAttention {
             .param(Param.ofInt("features", 256, 1, 1 << 14, "random features m (error falls as 1/sqrt(m); cost 4 m D per token)"))
             .param(Param.ofLong("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE, "seed of the random features (a new seed redraws them)"))
             .seeded("seed")
-            .approximate()
+            .approximate("features", true, false)
             .build();
 
     private final int features;

@@ -5,6 +5,8 @@ package dev.attend.attention.mixer;
  * the symmetric {@code y_i = sum_j h[|i - j|] v_j} (the causal sum plus its mirror image, {@code h[0]} counted once),
  * each by FFT in {@code O(L log L)} per channel (a channel holding a non-finite value takes the direct
  * {@code O(L^2)} sum, so that it reaches only the rows that see it). Long convolution and S4D differ only in the kernel.
+ * P is Toeplitz, so its transpose is P with time reversed ({@code P^T = J P J}): the backward pass is the forward
+ * on the reversed gradients.
  */
 abstract class ConvolutionMixer extends TokenMixer {
 
@@ -41,5 +43,14 @@ abstract class ConvolutionMixer extends TokenMixer {
             }
             for (int t = 0; t < l; t++) out[t][c] = y[t];
         }
+    }
+
+    @Override
+    void mixTransposed(double[][] g, boolean causal, double[][] out) {
+        int l = g.length;
+        double[][] reversed = new double[l][], mixed = new double[l][g[0].length];
+        for (int t = 0; t < l; t++) reversed[t] = g[l - 1 - t];
+        mix(reversed, causal, mixed);
+        for (int t = 0; t < l; t++) out[t] = mixed[l - 1 - t];
     }
 }

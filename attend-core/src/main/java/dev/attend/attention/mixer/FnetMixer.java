@@ -7,7 +7,8 @@ import dev.attend.attention.Params;
  * FNet (Lee-Thorp et al., NAACL 2022): the real part of the 2-D DFT, over the hidden dimension and then over the
  * sequence, {@code out = Re(F_L v F_D)}: a fixed, parameter-free mixer, unnormalised as in the paper (the layer's
  * LayerNorm follows it), {@code O(L D (log L + log D))} per head by {@link Fft} (any length). Non-causal only: every
- * output mixes every position.
+ * output mixes every position. The map is its own adjoint ({@code F} is symmetric: {@code <g, Re(F v F)> = <Re(F g F), v>}
+ * for real g and v), so the backward pass is the forward applied to the gradients.
  */
 public final class FnetMixer extends TokenMixer {
     public static final String NAME = "fnet";
@@ -38,5 +39,10 @@ public final class FnetMixer extends TokenMixer {
             Fft.dft(cr, ci, false);
             for (int t = 0; t < l; t++) out[t][c] = cr[t];
         }
+    }
+
+    @Override
+    void mixTransposed(double[][] g, boolean causal, double[][] out) {
+        mix(g, causal, out);
     }
 }

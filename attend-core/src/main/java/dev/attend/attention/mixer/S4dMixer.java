@@ -4,7 +4,8 @@ import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Param;
 import dev.attend.attention.Params;
-import dev.attend.attention.linear.RecurrentState;
+import dev.attend.attention.RecurrentMechanism;
+import dev.attend.attention.RecurrentState;
 
 import java.util.SplittableRandom;
 
@@ -17,7 +18,7 @@ import java.util.SplittableRandom;
  * (Vandermonde, {@code O(L N)} per channel) mixes by FFT in {@code O(L log L)}; non-causal is the symmetric
  * (bidirectional) kernel. {@link #newState} is the recurrence: {@code 2 N D} floats per head, constant per token.
  */
-public final class S4dMixer extends ConvolutionMixer {
+public final class S4dMixer extends ConvolutionMixer implements RecurrentMechanism {
     public static final String NAME = "s4d";
 
     public static final MechanismDescriptor DESCRIPTOR = builder(NAME, S4dMixer::new, true)
@@ -25,6 +26,7 @@ public final class S4dMixer extends ConvolutionMixer {
             .param(Param.ofInt("states", 64, 1, 4096, "complex states N per channel"))
             .param(Param.ofLong("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE, "seed of C and of the steps dt"))
             .seeded("seed")
+            .recurrent()
             .build();
 
     private final int states;
@@ -71,8 +73,9 @@ public final class S4dMixer extends ConvolutionMixer {
         return k;
     }
 
-    /** The recurrence of one head of {@code d} channels; q and k are ignored, v is the input u. */
-    public RecurrentState newState(int d) {
+    /** The recurrence of one head of {@code d} channels; q and k (and so the scale) are ignored, v is the input u; no horizon. */
+    @Override
+    public RecurrentState newState(int d, float scale, int horizon) {
         if (d < 1 || d > AttentionProblem.MAX_HEAD_DIM) {
             throw new IllegalArgumentException("d: expected a head dimension in [1, " + AttentionProblem.MAX_HEAD_DIM + "], got " + d);
         }

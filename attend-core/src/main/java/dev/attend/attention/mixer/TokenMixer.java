@@ -3,6 +3,7 @@ package dev.attend.attention.mixer;
 import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.AttentionResult;
+import dev.attend.attention.Gradients;
 import dev.attend.attention.MaskSupport;
 import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Params;
@@ -17,6 +18,9 @@ import dev.attend.tensor.Tensor;
  * fidelity suite compares it, beside attention on the same inputs. Descriptors say so in their summary ("mixer");
  * masks {@code full} (the non-causal form) and, where the mixer has one, {@code causal} / {@code causal-br} (P lower
  * triangular); self attention only (P is square). No log-sum-exp. Subclasses mix one head {@code v [L x D]}.
+ *
+ * <p><b>Backward</b>: P is linear and fixed, so {@code dv[b, g] = sum over the group's query heads of P^T dOut[b, h]}
+ * ({@link #mixTransposed}) and {@code dq = dk = 0}: the output does not depend on q or k.
  */
 public abstract class TokenMixer extends AttentionMechanism {
 
@@ -26,7 +30,7 @@ public abstract class TokenMixer extends AttentionMechanism {
 
     /** The builder every mixer starts from: self attention, the masks of its forms, approximate (not attention). */
     static MechanismDescriptor.Builder builder(String name, MechanismDescriptor.Factory factory, boolean causalForm) {
-        MechanismDescriptor.Builder b = MechanismDescriptor.builder(name, factory).approximate();
+        MechanismDescriptor.Builder b = MechanismDescriptor.builder(name, factory).approximate().backward(true);
         return causalForm
                 ? b.patterns(Pattern.NONCAUSAL_SELF, Pattern.CAUSAL_SELF).masks(MaskSupport.listed("full", "causal", "causal-br"))
                 : b.patterns(Pattern.NONCAUSAL_SELF).masks(MaskSupport.listed("full"));
@@ -34,6 +38,9 @@ public abstract class TokenMixer extends AttentionMechanism {
 
     /** Mixes one head: {@code v[t][c]} (L rows of D) into {@code out[t][c]}. */
     abstract void mix(double[][] v, boolean causal, double[][] out);
+
+    /** {@code out = P^T g}: the adjoint of {@link #mix} (the backward pass's map from output gradients to value gradients). */
+    abstract void mixTransposed(double[][] g, boolean causal, double[][] out);
 
     @Override
     protected AttentionResult compute(AttentionProblem p) {
@@ -56,5 +63,30 @@ public abstract class TokenMixer extends AttentionMechanism {
         });
         double logL = Math.log(Math.max(2, l)) / Math.log(2);
         return AttentionResult.withoutLse(out, new AttentionResult.Stats(b * hq, 0, 0, 30.0 * b * hq * d * l * logL, 0));
+    }
+
+    @Override
+    protected Gradients computeBackward(AttentionProblem p, AttentionResult forward, Tensor dOut) {
+        int b = p.batch(), hq = p.hq(), hkv = p.hkv(), l = p.lq(), d = p.headDim(), per = hq / hkv;
+        boolean causal = !p.mask().kind().orElse("").equals("full");
+        Tensor dv = Tensor.zeros(b, hkv, l, d);
+        Parallel.forEach(b * hkv, (bk, worker) -> {
+            float[] row = new float[d];
+            double[][] g = new double[l][d], o = new double[l][d], sum = new double[l][d];
+            for (int h = 0; h < per; h++) {
+                long q = (long) (bk / hkv * hq + bk % hkv * per + h) * l;
+                for (int t = 0; t < l; t++) {
+                    dOut.readRow(q + t, row, 0);
+                    for (int c = 0; c < d; c++) g[t][c] = row[c];
+                }
+                mixTransposed(g, causal, o);
+                for (int t = 0; t < l; t++) for (int c = 0; c < d; c++) sum[t][c] += o[t][c];
+            }
+            for (int t = 0; t < l; t++) {
+                for (int c = 0; c < d; c++) row[c] = (float) sum[t][c];
+                dv.writeRow((long) bk * l + t, row, 0);
+            }
+        });
+        return new Gradients(Tensor.zeros(p.q().shape()), Tensor.zeros(p.k().shape()), dv);
     }
 }

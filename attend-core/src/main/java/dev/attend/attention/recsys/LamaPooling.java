@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
  *  f_t <- f_t / |f_t|  (L2 over heads),   A[k, :] = softmax over valid t of f_t[k],   M = A H  [K x d]</pre>
  * so head k's weights are a distribution over the valid positions (padding gets weight 0). {@code P, Q [d x K]} are the
  * rank-K factorisation of the K bilinear heads {@code c^T W_k h}; 2dK parameters, {@code O(T d K)} per sequence. Without
- * trained weights they are drawn from a seed (scaled by {@code 1/sqrt(d)}); a trainer sets them with {@link #of}.
+ * trained weights they are drawn from a seed (scaled by {@code 1/sqrt(d)}); a trainer sets them with {@link #of} and
+ * takes their gradients, and the sequence's, from {@link #backward}.
  */
 public final class LamaPooling {
     private final int d, heads;
@@ -112,6 +113,100 @@ public final class LamaPooling {
             for (int k = 0; k < heads; k++) for (int x = 0; x < d; x++) m.set((float) acc[k][x], bi, k, x);
         }
         return m;
+    }
+
+    /** The gradients of a loss with respect to the pooled sequence {@code h [B, T, d]} and to {@code P, Q [d x K]}. */
+    public record Gradients(Tensor dh, float[] dp, float[] dq) {}
+
+    /**
+     * The backward pass of {@link #pool}: from {@code dM [B, K, d]} back through {@code M = A H}, the softmax over
+     * positions, the L2 normalisation over heads, tanh, the two factors and the mean context (padding gets 0).
+     */
+    public Gradients backward(Tensor h, int[] valid, Tensor dM) {
+        Tensor a = weights(h, valid);
+        int b = (int) h.dim(0), t = (int) h.dim(1);
+        if (dM == null || !java.util.Arrays.equals(dM.shape(), new long[] {b, heads, d})) {
+            throw new IllegalArgumentException("dM: expected [" + b + ", " + heads + ", " + d + "], got "
+                    + (dM == null ? "null" : java.util.Arrays.toString(dM.shape())));
+        }
+        Tensor dh = Tensor.zeros(b, t, d);
+        double[] dp = new double[d * heads], dq = new double[d * heads];
+        float[] row = new float[d];
+        for (int bi = 0; bi < b; bi++) {
+            int n = valid[bi];
+            double[][] x = new double[n][d], g = new double[n][d];
+            double[] c = new double[d];
+            for (int i = 0; i < n; i++) {
+                h.readRow((long) bi * t + i, row, 0);
+                for (int j = 0; j < d; j++) {
+                    x[i][j] = row[j];
+                    c[j] += row[j] / (double) n;
+                }
+            }
+            double[] pc = new double[heads];
+            for (int k = 0; k < heads; k++) for (int j = 0; j < d; j++) pc[k] += p[j * heads + k] * c[j];
+            double[][] qh = new double[n][heads], e = new double[n][heads], f = new double[n][heads];
+            double[] norm = new double[n];
+            for (int i = 0; i < n; i++) {
+                for (int k = 0; k < heads; k++) {
+                    for (int j = 0; j < d; j++) qh[i][k] += q[j * heads + k] * x[i][j];
+                    e[i][k] = Math.tanh(pc[k] * qh[i][k]);
+                    norm[i] += e[i][k] * e[i][k];
+                }
+                norm[i] = Math.sqrt(norm[i]);
+                for (int k = 0; k < heads; k++) f[i][k] = norm[i] > 0 ? e[i][k] / norm[i] : e[i][k];
+            }
+            // M = A H: dA and the direct part of dH.
+            double[][] df = new double[n][heads];
+            for (int k = 0; k < heads; k++) {
+                double[] dmk = new double[d];
+                for (int j = 0; j < d; j++) dmk[j] = dM.get(bi, k, j);
+                double[] da = new double[n];
+                double dot = 0;
+                for (int i = 0; i < n; i++) {
+                    double w = a.get(bi, k, i);
+                    for (int j = 0; j < d; j++) {
+                        da[i] += dmk[j] * x[i][j];
+                        g[i][j] += w * dmk[j];
+                    }
+                    dot += w * da[i];
+                }
+                for (int i = 0; i < n; i++) df[i][k] = a.get(bi, k, i) * (da[i] - dot);   // softmax over positions
+            }
+            double[] dpc = new double[heads];
+            for (int i = 0; i < n; i++) {
+                double fd = 0;
+                for (int k = 0; k < heads; k++) fd += f[i][k] * df[i][k];
+                for (int k = 0; k < heads; k++) {
+                    double de = norm[i] > 0 ? (df[i][k] - f[i][k] * fd) / norm[i] : df[i][k];   // f = e / |e|
+                    double dg = de * (1 - e[i][k] * e[i][k]);                                  // e = tanh(g)
+                    dpc[k] += dg * qh[i][k];                                                   // g = (P^T c)_k (Q^T h_i)_k
+                    double dqh = dg * pc[k];
+                    for (int j = 0; j < d; j++) {
+                        dq[j * heads + k] += dqh * x[i][j];
+                        g[i][j] += q[j * heads + k] * dqh;
+                    }
+                }
+            }
+            for (int j = 0; j < d; j++) {
+                double dc = 0;
+                for (int k = 0; k < heads; k++) {
+                    dp[j * heads + k] += dpc[k] * c[j];
+                    dc += p[j * heads + k] * dpc[k];
+                }
+                for (int i = 0; i < n; i++) g[i][j] += dc / n;                                 // c = mean of the valid h_i
+            }
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < d; j++) row[j] = (float) g[i][j];
+                dh.writeRow((long) bi * t + i, row, 0);
+            }
+        }
+        float[] dpf = new float[dp.length], dqf = new float[dq.length];
+        for (int i = 0; i < dp.length; i++) {
+            dpf[i] = (float) dp[i];
+            dqf[i] = (float) dq[i];
+        }
+        return new Gradients(dh, dpf, dqf);
     }
 
     /** {@code 2 d K}. */

@@ -3,6 +3,7 @@ package dev.attend.attention.recsys;
 import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.AttentionResult;
+import dev.attend.attention.Gradients;
 import dev.attend.attention.MaskSupport;
 import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Param;
@@ -26,7 +27,12 @@ import java.util.SplittableRandom;
  * <p>Shapes {@code q [B, Hq, Lq, D]} (targets), {@code k, v [B, Hkv, Lk, D]} (behaviours), GQA; masks {@code full}
  * and {@code padding} (the valid behaviours of each batch entry; a row with none gives 0); any lengths (one target
  * over a sequence, Lq = 1 with {@code full}, counts as the causal cross pattern: every key is visible). Not softmax
- * attention: no log-sum-exp; no backward (the hash is piecewise constant in q and k).
+ * attention: no log-sum-exp.
+ *
+ * <p><b>Backward</b>: the hash is piecewise constant in q and k, so {@code dq = dk = 0} (almost everywhere); the
+ * output is smooth in v: with {@code s} a bucket's sum, {@code u = s / |s|} and {@code G} the sum of {@code dOut / hashes}
+ * over the queries that land in it, {@code ds = (G - u (u . G)) / |s|}, and {@code dv_j} is the sum of {@code ds} over
+ * the buckets of key j (0 for keys the mask hides).
  */
 public final class SdimAttention extends AttentionMechanism {
     public static final String NAME = "sdim";
@@ -39,6 +45,7 @@ public final class SdimAttention extends AttentionMechanism {
             .masks(MaskSupport.listed("full", "padding"))
             .seeded("seed")
             .approximate()
+            .backward(true)
             .build();
 
     private final int hashes, tau;
@@ -71,24 +78,37 @@ public final class SdimAttention extends AttentionMechanism {
         return sig;
     }
 
+    /** The visible behaviours of batch entry {@code bi}: all of them ({@code full}) or its padding length. */
+    private static int valid(AttentionProblem p, int bi) {
+        int valid = 0;
+        while (valid < p.lk() && p.mask().visible(bi, 0, 0, valid, p.lq(), p.lk())) valid++;
+        return valid;
+    }
+
+    /** The bucket sums {@code [hashes][2^tau][d]} of key/value head {@code bk}'s first {@code valid} behaviours. */
+    private double[] bucketSums(AttentionProblem p, float[][] proj, int bk, int valid) {
+        int d = p.headDim(), lk = p.lk(), buckets = 1 << tau;
+        double[] sums = new double[hashes * buckets * d];
+        float[] k = new float[d], v = new float[d];
+        for (int j = 0; j < valid; j++) {
+            p.k().readRow((long) bk * lk + j, k, 0);
+            p.v().readRow((long) bk * lk + j, v, 0);
+            for (int h = 0; h < hashes; h++) {
+                int at = (h * buckets + signature(proj, h, tau, k, 0, d)) * d;
+                for (int x = 0; x < d; x++) sums[at + x] += v[x];
+            }
+        }
+        return sums;
+    }
+
     @Override
     protected AttentionResult compute(AttentionProblem p) {
         int b = p.batch(), hq = p.hq(), hkv = p.hkv(), lq = p.lq(), lk = p.lk(), d = p.headDim(), per = hq / hkv, buckets = 1 << tau;
         float[][] proj = projections(hashes, tau, d, seed);
         Tensor out = Tensor.zeros(b, hq, lq, d);
         Parallel.forEach(b * hkv, (bk, worker) -> {
-            int bi = bk / hkv, valid = 0;
-            while (valid < lk && p.mask().visible(bi, 0, 0, valid, lq, lk)) valid++;   // full: lk; padding: its length
-            double[] sums = new double[hashes * buckets * d];
-            float[] k = new float[d], v = new float[d];
-            for (int j = 0; j < valid; j++) {
-                p.k().readRow((long) bk * lk + j, k, 0);
-                p.v().readRow((long) bk * lk + j, v, 0);
-                for (int h = 0; h < hashes; h++) {
-                    int at = (h * buckets + signature(proj, h, tau, k, 0, d)) * d;
-                    for (int x = 0; x < d; x++) sums[at + x] += v[x];
-                }
-            }
+            int bi = bk / hkv;
+            double[] sums = bucketSums(p, proj, bk, valid(p, bi));
             float[] q = new float[d], o = new float[d];
             for (int h0 = bk % hkv * per; h0 < (bk % hkv + 1) * per; h0++) {
                 long base = (long) (bi * hq + h0) * lq;
@@ -110,5 +130,53 @@ public final class SdimAttention extends AttentionMechanism {
         });
         double flops = 2.0 * b * hkv * lk * d * hashes * tau + 2.0 * b * hq * lq * d * hashes * (tau + 2);
         return AttentionResult.withoutLse(out, new AttentionResult.Stats(b * hkv, 0, 0, flops, 0));
+    }
+
+    @Override
+    protected Gradients computeBackward(AttentionProblem p, AttentionResult forward, Tensor dOut) {
+        int b = p.batch(), hq = p.hq(), hkv = p.hkv(), lq = p.lq(), lk = p.lk(), d = p.headDim(), per = hq / hkv, buckets = 1 << tau;
+        float[][] proj = projections(hashes, tau, d, seed);
+        Tensor dv = Tensor.zeros(b, hkv, lk, d);
+        Parallel.forEach(b * hkv, (bk, worker) -> {
+            int bi = bk / hkv, valid = valid(p, bi);
+            double[] sums = bucketSums(p, proj, bk, valid), up = new double[sums.length];
+            float[] q = new float[d], g = new float[d];
+            // G: each bucket's share of the output gradients.
+            for (int h0 = bk % hkv * per; h0 < (bk % hkv + 1) * per; h0++) {
+                long base = (long) (bi * hq + h0) * lq;
+                for (int i = 0; i < lq; i++) {
+                    p.q().readRow(base + i, q, 0);
+                    dOut.readRow(base + i, g, 0);
+                    for (int h = 0; h < hashes; h++) {
+                        int at = (h * buckets + signature(proj, h, tau, q, 0, d)) * d;
+                        for (int x = 0; x < d; x++) up[at + x] += g[x] / (double) hashes;
+                    }
+                }
+            }
+            // Through the normalisation: ds = (G - u (u . G)) / |s|, in place of G.
+            for (int at = 0; at < sums.length; at += d) {
+                double norm = 0, dot = 0;
+                for (int x = 0; x < d; x++) norm += sums[at + x] * sums[at + x];
+                if (norm == 0) {
+                    java.util.Arrays.fill(up, at, at + d, 0);
+                    continue;
+                }
+                double len = Math.sqrt(norm);
+                for (int x = 0; x < d; x++) dot += sums[at + x] / len * up[at + x];
+                for (int x = 0; x < d; x++) up[at + x] = (up[at + x] - sums[at + x] / len * dot) / len;
+            }
+            float[] k = new float[d], row = new float[d];
+            for (int j = 0; j < valid; j++) {
+                p.k().readRow((long) bk * lk + j, k, 0);
+                double[] acc = new double[d];
+                for (int h = 0; h < hashes; h++) {
+                    int at = (h * buckets + signature(proj, h, tau, k, 0, d)) * d;
+                    for (int x = 0; x < d; x++) acc[x] += up[at + x];
+                }
+                for (int x = 0; x < d; x++) row[x] = (float) acc[x];
+                dv.writeRow((long) bk * lk + j, row, 0);
+            }
+        });
+        return new Gradients(Tensor.zeros(p.q().shape()), Tensor.zeros(p.k().shape()), dv);
     }
 }

@@ -1,5 +1,6 @@
 package dev.attend.attention.linear;
 
+import dev.attend.attention.RecurrentState;
 import dev.attend.attention.Attention;
 import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;

@@ -1,5 +1,6 @@
 package dev.attend.attention.linear;
 
+import dev.attend.attention.RecurrentState;
 import dev.attend.attention.Attention;
 import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
@@ -90,7 +91,7 @@ public final class LinearPerf {
                 {"performer", ((KernelAttention) Attention.of("performer")).newState(d, 0.125f, Integer.MAX_VALUE)},
                 {"cosformer:horizon=" + (history + 4096), ((KernelAttention) Attention.of("cosformer:horizon=" + (history + 4096))).newState(d, 0.125f, history + 4096)},
                 {"taylor (D=16)", ((KernelAttention) Attention.of("taylor")).newState(16, 0.25f, Integer.MAX_VALUE)},
-                {"local", ((LocalAttention) Attention.of("local")).newState(d, 0.125f)}};
+                {"local", ((LocalAttention) Attention.of("local")).newState(d, 0.125f, Integer.MAX_VALUE)}};
         java.util.SplittableRandom r = new java.util.SplittableRandom(1);
         float[][] tokens = new float[4096][d];
         for (float[] t : tokens) for (int x = 0; x < d; x++) t[x] = (float) r.nextGaussian();
@@ -125,7 +126,7 @@ public final class LinearPerf {
 
     private static RecurrentState fresh(String name, int d, int history) {
         if (name.startsWith("taylor")) return ((KernelAttention) Attention.of("taylor")).newState(16, 0.25f, Integer.MAX_VALUE);
-        if (name.equals("local")) return ((LocalAttention) Attention.of("local")).newState(d, 0.125f);
+        if (name.equals("local")) return ((LocalAttention) Attention.of("local")).newState(d, 0.125f, Integer.MAX_VALUE);
         return ((KernelAttention) Attention.of(name)).newState(d, 0.125f, history + 4096);
     }
 }

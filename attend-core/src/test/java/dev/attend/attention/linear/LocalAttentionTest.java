@@ -1,5 +1,6 @@
 package dev.attend.attention.linear;
 
+import dev.attend.attention.RecurrentState;
 import dev.attend.attention.Attention;
 import dev.attend.attention.AttentionProblem;
 import dev.attend.attention.AttentionResult;
@@ -41,7 +42,7 @@ class LocalAttentionTest {
         LocalAttention local = (LocalAttention) Attention.of("local", Map.of("window", 5));
         AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 1, 1, 30, 8), Tensor.randn(2, 1, 1, 30, 8), Tensor.randn(3, 1, 1, 30, 8), Masks.causal());
         Tensor want = local.forward(p).out();
-        RecurrentState s = local.newState(8, p.scale());
+        RecurrentState s = local.newState(8, p.scale(), Integer.MAX_VALUE);
         float[] q = new float[8], k = new float[8], v = new float[8], out = new float[8];
         for (int i = 0; i < 30; i++) {
             p.q().readRow(i, q, 0);

@@ -12,7 +12,10 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Nystromformer: the error against softmax falls as landmarks grow, the pseudo-inverse converges, too many landmarks are refused. */
+/**
+ * Nystromformer: the error against softmax falls as landmarks grow, the pseudo-inverse converges, too many landmarks
+ * are refused, the gradients equal finite differences.
+ */
 class NystromAttentionTest {
 
     @Test
@@ -59,5 +62,40 @@ class NystromAttentionTest {
         String reason = Attention.of("nystrom:landmarks=11").supports(p).reason();
         assertTrue(reason.endsWith("landmarks: expected at most the shorter sequence length 10 (Lq=10, Lk=20), got 11"), reason);
         assertTrue(Attention.of("nystrom").supports(p.withMask(Masks.causalBottomRight())).reason().contains("masks: expected one of full"));
+    }
+
+    /**
+     * The backward pass (both flash calls, the iterative inverse in reverse, the landmark softmax, segments of unequal
+     * length) against central differences of the forward itself: self and cross, GQA 2:1, every element.
+     */
+    @Test
+    void gradientsEqualFiniteDifferencesOfTheForward() {
+        int d = 4;
+        int[][] shapes = {{10, 10, 4}, {12, 15, 3}};   // Lq, Lk, landmarks
+        for (int[] s : shapes) {
+            AttentionProblem p = AttentionProblem.of(Tensor.randn(41, 1, 2, s[0], d), Tensor.randn(42, 1, 1, s[1], d),
+                    Tensor.randn(43, 1, 1, s[1], d), Masks.full());
+            var m = Attention.of("nystrom", Map.of("landmarks", s[2]));
+            Tensor dOut = Tensor.randn(44, p.q().shape());
+            var g = m.backward(p, m.forward(p), dOut);
+            float[] go = dOut.toArray();
+            Tensor[] inputs = {p.q(), p.k(), p.v()}, grads = {g.dq(), g.dk(), g.dv()};
+            for (int t = 0; t < 3; t++) {
+                float[] grad = grads[t].toArray();
+                for (int i = 0; i < inputs[t].size(); i++) {
+                    var seg = inputs[t].segment();
+                    float keep = seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+                    double h = 3e-3;
+                    seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) (keep + h));
+                    float[] plus = m.forward(p).out().toArray();
+                    seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) (keep - h));
+                    float[] minus = m.forward(p).out().toArray();
+                    seg.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, keep);
+                    double fd = 0;
+                    for (int o = 0; o < go.length; o++) fd += go[o] * ((double) plus[o] - minus[o]) / (2 * h);
+                    assertEquals(fd, grad[i], 3e-3 * (1 + Math.abs(fd)), "Lq " + s[0] + " Lk " + s[1] + " input " + "qkv".charAt(t) + " element " + i);
+                }
+            }
+        }
     }
 }

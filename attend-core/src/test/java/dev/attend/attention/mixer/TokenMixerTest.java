@@ -3,7 +3,7 @@ package dev.attend.attention.mixer;
 import dev.attend.attention.Attention;
 import dev.attend.attention.AttentionMechanism;
 import dev.attend.attention.AttentionProblem;
-import dev.attend.attention.linear.RecurrentState;
+import dev.attend.attention.RecurrentState;
 import dev.attend.attention.mask.Mask;
 import dev.attend.attention.mask.Masks;
 import dev.attend.tensor.Tensor;
@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The token mixers against their direct definitions: the FFT convolutions equal the O(L^2) Toeplitz sums (causal and
  * symmetric), FNet equals the direct 2-D DFT (lengths that are and are not powers of two), S4D's recurrence equals its
- * convolution, the causal forms are prefix-invariant, and q and k are ignored.
+ * convolution, the causal forms are prefix-invariant, q and k are ignored, and the backward pass is the adjoint.
  */
 class TokenMixerTest {
 
@@ -68,7 +68,7 @@ class TokenMixerTest {
         S4dMixer m = (S4dMixer) Attention.of("s4d:states=16");
         AttentionProblem p = problem(3, 40, 8, Masks.causal());
         Tensor parallel = m.forward(p).out();
-        RecurrentState s = m.newState(8);
+        RecurrentState s = m.newState(8, 1f, Integer.MAX_VALUE);
         float[] v = new float[8], out = new float[8];
         for (int i = 0; i < 40; i++) {
             p.v().readRow(i, v, 0);
@@ -94,5 +94,40 @@ class TokenMixerTest {
     @Test
     void fnetHasNoCausalForm() {
         assertTrue(Attention.of("fnet").supports(problem(5, 8, 4, Masks.causal())).reason().contains("masks: expected one of full"));
+    }
+
+    /**
+     * The backward pass is the adjoint: {@code <dOut, P v> = <dv, v>} for random v and dOut (every form, GQA 2:1 so the
+     * group's heads add up in dv); a value gradient equals the exact finite difference of the (linear) forward; dq and
+     * dk are 0.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"long-conv", "s4d", "fnet"})
+    void theBackwardIsTheAdjointOfTheMixing(String name) {
+        AttentionMechanism m = Attention.of(name);
+        for (Mask mask : name.equals("fnet") ? new Mask[] {Masks.full()} : new Mask[] {Masks.full(), Masks.causal()}) {
+            AttentionProblem p = problem(11, 37, 8, mask);
+            Tensor dOut = Tensor.randn(12, p.q().shape());
+            var g = m.backward(p, m.forward(p), dOut);
+            float[] o = m.forward(p).out().toArray(), go = dOut.toArray(), dv = g.dv().toArray(), v = p.v().toArray();
+            double lhs = 0, rhs = 0, scale = 0;
+            for (int i = 0; i < o.length; i++) {
+                lhs += (double) go[i] * o[i];
+                scale += Math.abs((double) go[i] * o[i]);
+            }
+            for (int i = 0; i < v.length; i++) rhs += (double) dv[i] * v[i];
+            assertEquals(lhs, rhs, 1e-5 * scale, name + " " + mask.describe() + ": <dOut, P v> against <dv, v>");
+            for (float x : g.dq().toArray()) assertEquals(0f, x);
+            for (float x : g.dk().toArray()) assertEquals(0f, x);
+            for (int at : new int[] {0, 5 * 8 + 3, 36 * 8 + 7}) {
+                float keep = v[at];
+                p.v().set(keep + 1f, 0, 0, at / 8, at % 8);
+                float[] up = m.forward(p).out().toArray();
+                p.v().set(keep, 0, 0, at / 8, at % 8);
+                double fd = 0;
+                for (int i = 0; i < o.length; i++) fd += (double) go[i] * (up[i] - o[i]);
+                assertEquals(fd, dv[at], 1e-3 * (1 + Math.abs(fd)), name + " " + mask.describe() + " dv[" + at + "]");
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** SDIM: SimHash collision rates, the tau = 0 mean-pooling limit, padding. */
+/** SDIM: SimHash collision rates, the tau = 0 mean-pooling limit, padding, the value gradients. */
 class SdimAttentionTest {
 
     /** Over many projection draws, two vectors at angle theta share a tau-bit signature at the rate (1 - theta/pi)^tau. */
@@ -67,5 +67,37 @@ class SdimAttentionTest {
         assertTrue(out.get(0, 0, 0, 0) > 3 * out.get(0, 0, 0, 1), "near " + out.get(0, 0, 0, 0) + ", far " + out.get(0, 0, 0, 1));
         assertEquals(near, out.get(0, 0, 0, 0), 0.06, "collision rate of the near behaviour alone in its bucket, mostly");
         assertTrue(far > 0);
+    }
+
+    /** dv equals central differences of the forward (smooth in v); dq = dk = 0; hidden behaviours get 0; GQA 2:1. */
+    @Test
+    void valueGradientsEqualFiniteDifferencesAndHiddenBehavioursGetNone() {
+        int d = 8, lk = 20;
+        AttentionProblem p = AttentionProblem.of(Tensor.randn(1, 2, 2, 3, d), Tensor.randn(2, 2, 1, lk, d), Tensor.randn(3, 2, 1, lk, d),
+                Masks.padding(20, 9));
+        var m = Attention.of("sdim:hashes=4,tau=2");
+        Tensor dOut = Tensor.randn(4, p.q().shape());
+        var g = m.backward(p, m.forward(p), dOut);
+        float[] go = dOut.toArray();
+        for (float x : g.dq().toArray()) assertEquals(0f, x);
+        for (float x : g.dk().toArray()) assertEquals(0f, x);
+        for (int b = 0; b < 2; b++) {
+            for (int j = 0; j < lk; j++) {
+                for (int x = 0; x < d; x += 3) {
+                    float keep = p.v().get(b, 0, j, x);
+                    double h = 1e-2;
+                    p.v().set((float) (keep + h), b, 0, j, x);
+                    float[] plus = m.forward(p).out().toArray();
+                    p.v().set((float) (keep - h), b, 0, j, x);
+                    float[] minus = m.forward(p).out().toArray();
+                    p.v().set(keep, b, 0, j, x);
+                    double fd = 0;
+                    for (int i = 0; i < go.length; i++) fd += go[i] * ((double) plus[i] - minus[i]) / (2 * h);
+                    float got = g.dv().get(b, 0, j, x);
+                    if (b == 1 && j >= 9) assertEquals(0f, got, "behaviour " + j + " is padding");
+                    assertEquals(fd, got, 2e-3 * (1 + Math.abs(fd)), "dv[" + b + ", " + j + ", " + x + "]");
+                }
+            }
+        }
     }
 }

@@ -32,6 +32,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *       with the measured FMA peak as a line;</li>
  *   <li>{@code speedup-PASS.png}: speed-up over exact flash at the same mask and shape (flash time / time);</li>
  *   <li>{@code decode-bandwidth.png}: decode GB/s of KV cache read against KV length, one line per format;</li>
+ *   <li>{@code recurrent-decode.png}: microseconds per token of each recurrent state against its history;</li>
  *   <li>{@code roofline.png}: achieved GFLOP/s against arithmetic intensity (useful FLOPs / bytes), with the
  *       measured FMA peak and read bandwidth as the roof;</li>
  *   <li>{@code peers.png}: median time of Attend and each peer per workload (bars, log scale);</li>
@@ -68,6 +69,7 @@ final class ReportCharts {
             if (!pass.equals("decode")) out.add(speedup(run, pass, labels));
         }
         out.add(decode(run, labels, passes.contains("decode") ? "pass:decode" : "results"));
+        out.add(recurrent(run, labels, passes.contains("decode") ? "pass:decode" : "results"));
         out.add(roofline(run, labels));
         out.add(peers(run, labels));
         out.add(pareto(run, labels));
@@ -126,6 +128,23 @@ final class ReportCharts {
         return new Drawn(group, "decode-bandwidth.png", title,
                 "Bytes of the KV cache (in its storage format) one decode call reads, per second; one line per format; the flat line is the "
                         + "read bandwidth this run measured.", c);
+    }
+
+    /** Decode cases without cache bytes are recurrent states (a cache decode always reads its cache): time per token. */
+    private static Entry recurrent(BenchRun run, Labels labels, String group) {
+        String title = "Recurrent decoding: time per token against history";
+        List<BenchResult> rs = run.results().stream().filter(r -> "decode".equals(r.pass()) && Workloads.timed(r) && r.gbps() == null).toList();
+        if (rs.isEmpty()) return new Omitted(group, title, "no recurrent decode case was timed.");
+        title = titled(title, rs);
+        java.util.function.Function<BenchResult, Double> perToken = r -> r.timing().medianMs() * 1e3 / (r.batch() * r.qHeads());
+        boolean log = spansDecades(rs.stream().map(perToken).toList());
+        List<Line> series = lines(rs, labels, perToken);
+        XYChart c = lengthChart(title, "tokens of history (log2 scale)", "microseconds per token and head" + (log ? " (log scale)" : ""), log,
+                series.size());
+        addLines(c, series, labels);
+        return new Drawn(group, "recurrent-decode.png", title,
+                "One decode step of each mechanism's constant-size recurrent state (one head), after the history on the x axis: a flat "
+                        + "line is decoding whose cost does not grow with the context. Histories whose setup would take too long are left out.", c);
     }
 
     /** One line of a length chart: its legend name, the mechanism spec and mask group it draws, and length to value. */

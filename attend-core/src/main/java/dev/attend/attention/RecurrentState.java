@@ -1,4 +1,4 @@
-package dev.attend.attention.linear;
+package dev.attend.attention;
 
 /**
  * The recurrent (decoding) form of a mechanism for one head: a state of constant size, so that token number
