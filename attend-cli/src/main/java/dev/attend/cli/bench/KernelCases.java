@@ -68,8 +68,8 @@ public final class KernelCases {
 
     /**
      * A recurrent mechanism's decode step after {@code s.kLen()} tokens of history: one state per (batch, query head),
-     * each stepped through the history in setup (Gaussian tokens, one block of 4096 used again and again); the timed
-     * body is one more token for every state.
+     * each stepped through the history in setup (Gaussian tokens, one block of 4096 used again and again) and then for
+     * a tenth of a second more (the JIT's warm-up); the timed body is one more token for every state.
      */
     private static Supplier<?> recurrentSteps(RecurrentMechanism rm, Workload.Shape s) {
         int d = s.headDim(), block = Math.min(4096, s.kLen()), n = s.batch() * s.qHeads();
@@ -88,10 +88,14 @@ public final class KernelCases {
                 states[i].step(qi, ki, vi, out);
             }
         }
-        return () -> {
+        Supplier<float[]> body = () -> {
             for (RecurrentState st : states) st.step(qi, ki, vi, out);
             return out;
         };
+        // A tenth of a second of steps more: C2 compiles the step here, not during the first timed calls (the quick
+        // run's warm-up is too short for that, and the first history measured looked slower than the next).
+        for (long end = System.nanoTime() + 100_000_000L; System.nanoTime() < end; ) body.get();
+        return body;
     }
 
     // The inputs of the last case: most cases share their shape with the one before (the same problem under
