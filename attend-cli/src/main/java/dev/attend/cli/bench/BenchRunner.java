@@ -81,7 +81,7 @@ public final class BenchRunner {
             // Short: the quick run has ~400 cases (every mechanism x mask x pattern) and must finish in about 3 minutes.
             // The first call is the warm-up (the JIT was warmed before the run); short calls warm for 20 ms more. A
             // call predicted over 6 s (a mechanism far slower than exact at this size) is not started.
-            return new Settings(0, 0.02, 3, 0.03, 0.5, 50, 0.08, 0.25, 6.0, 30.0, 15.0, 60.0, 10.0);
+            return new Settings(0, 0.02, 3, 0.03, 0.5, 50, 0.08, 0.25, 6.0, 30.0, 12.0, 60.0, 10.0);
         }
     }
 

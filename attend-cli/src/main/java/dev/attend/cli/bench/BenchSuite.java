@@ -89,7 +89,7 @@ public final class BenchSuite {
         int l = quick ? 512 : 4096, draws = quick ? 1 : 3;
         for (MechanismDescriptor d : Attention.descriptors()) {
             String spec = Attention.of(d.name()).spec();
-            int len = d.isOracle() ? 256 : l;
+            int len = d.isOracle() ? (quick ? 128 : 256) : l;   // the fp64 oracle: a check, at a small size
             // The support matrix: every mask x pattern at one length, forward and (where it exists) backward.
             for (MaskType t : MaskSamples.types()) {
                 int n = MaskSamples.isRandom(t) ? draws : 1;
