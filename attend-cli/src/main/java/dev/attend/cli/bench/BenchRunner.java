@@ -241,7 +241,8 @@ public final class BenchRunner {
         BenchResult external = c.external(settings);
         if (external != null) return external;
         // Nothing of the previous case may leak into this one: collect what it left, unless that is so little that
-        // the collection (about 45 ms with a large heap, a tenth of a quick run's overhead) would cost more than it guards.
+        // the collection (about 45 ms with a large heap, a third of a quick case's overhead) would cost more than it
+        // guards (a young collection of under 768 MB takes a few ms if it comes during the timed runs).
         if (usedHeap() > GC_ABOVE_BYTES) System.gc();
         resetPeaks();
         long heapAtStart = usedHeap();
@@ -375,7 +376,7 @@ public final class BenchRunner {
         for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
     }
 
-    private static final long GC_ABOVE_BYTES = 256L << 20;
+    private static final long GC_ABOVE_BYTES = 768L << 20;
 
     private static long usedHeap() {
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
