@@ -120,9 +120,7 @@ public final class NystromAttention extends AttentionMechanism {
             double[][][] zs = iterates(a, iterations);
             double[][] z = zs[iterations], bvRows = rows(run.bv().out(), bh, m, d), dw = rows(outer.dv(), bh, m, d);
             // W = Z B: dZ = dW B^T, dB = Z^T dW.
-            double[][] dz = new double[m][m], dbv = new double[m][d];
-            for (int i = 0; i < m; i++) for (int j = 0; j < m; j++) for (int x = 0; x < d; x++) dz[i][j] += dw[i][x] * bvRows[j][x];
-            mulInto(transpose(z), dw, dbv);
+            double[][] dz = mul(dw, transpose(bvRows)), dbv = mul(transpose(z), dw);
             writeRows(dBv, bh, dbv);
             double[][] da = pinvBackward(a, zs, dz);
             // A = softmax(s Q~ K~^T) by rows: dS = A o (dA - rowsum(dA o A)); dQ~ = s dS K~, dK~ = s dS^T Q~.

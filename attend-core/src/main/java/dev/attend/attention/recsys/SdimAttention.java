@@ -166,9 +166,10 @@ public final class SdimAttention extends AttentionMechanism {
                 for (int x = 0; x < d; x++) up[at + x] = (up[at + x] - sums[at + x] / len * dot) / len;
             }
             float[] k = new float[d], row = new float[d];
+            double[] acc = new double[d];
             for (int j = 0; j < valid; j++) {
                 p.k().readRow((long) bk * lk + j, k, 0);
-                double[] acc = new double[d];
+                java.util.Arrays.fill(acc, 0);
                 for (int h = 0; h < hashes; h++) {
                     int at = (h * buckets + signature(proj, h, tau, k, 0, d)) * d;
                     for (int x = 0; x < d; x++) acc[x] += up[at + x];
