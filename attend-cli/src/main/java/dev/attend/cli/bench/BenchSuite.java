@@ -21,12 +21,13 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@code kernels}: every registered mechanism x every library mask x the four CAB patterns (cross with
  *   {@code Lq = Lk / 4} and both causal alignments) at one length, forward and backward; varlen masks over several
- *   seeded draws; lengths 1K to 64K (quick: to 8K, exact mechanisms only) for causal and sliding, to 16K for documents
- *   and full; GQA 32:8 and D=64; block-sparse at densities 0.1 to 1.0 (approximate mechanisms: causal lengths, GQA and
- *   D=64 only). Unsupported combinations are "X" cells with the descriptor's reason.</li>
+ *   seeded draws; the exact kernel at lengths 1K to 64K (quick: to 8K) for causal and sliding, to 16K for documents
+ *   and full, and at block-sparse densities 0.1 to 1.0; GQA 32:8 and D=64 and causal backward to 16K (approximate
+ *   mechanisms: to 4K; their forward length curves are the scaling suite's). Unsupported combinations are "X" cells with the descriptor's reason.</li>
  *   <li>{@code decode}: KV 4K to 256K (quick: to 64K) x every decoding mechanism, batch 1 and 8.</li>
  *   <li>{@code fidelity}: {@link FidelityCases}.</li>
- *   <li>{@code scaling}: cost against length for every mechanism (causal, 1K to 16K) and against threads.</li>
+ *   <li>{@code scaling}: cost against length for every mechanism (causal, 2 heads; exact ones 1K to 16K, the others 1K
+ *   to 16K, 64K and 256K), the scalar loop beside them (1K to 4K), and flash against threads.</li>
  *   <li>{@code peers}: the shared workloads in ONNX Runtime, libtorch and Jlama (each in its own JVM) and the
  *   scalar loop, beside Attend's own.</li>
  *   <li>{@code exact}: the exact kernels on the workloads of {@link Workloads#exact} (the README's table).</li>
@@ -57,13 +58,13 @@ public final class BenchSuite {
 
     /**
      * The share of a mechanism's time budget its cases get in {@code suite}: the kernels, decode and peers suites the
-     * whole budget; fidelity (a few budget settings on four input families at one shape) 0.3; scaling (one length
-     * sweep and a thread sweep) 0.25.
+     * whole budget; fidelity (a few budget settings on four input families at one shape) 0.3; scaling (the length
+     * sweeps to 256K, where the approximate mechanisms' cost curves and efficiency lengths come from) 0.75.
      */
     public static double budgetShare(String suite) {
         return switch (suite) {
             case "fidelity" -> 0.3;
-            case "scaling" -> 0.25;
+            case "scaling" -> 0.75;
             default -> 1.0;
         };
     }
@@ -135,10 +136,11 @@ public final class BenchSuite {
                             Workload.MaskAt.fixed("block-sparse-random:128,128," + tenth / 10.0 + ",7")), null));
                 }
             }
-            // Lengths: cost against length for the masks users run most.
+            // Lengths: cost against length for the masks users run most (an approximate mechanism's causal curve, to
+            // 256K, is the scaling suite's); backward to 16K for the exact kernel, approximate ones to 4K.
             int top = quick ? 8192 : 65536;
             for (int n = 1024; n <= top; n *= 2) {
-                for (String m : exact ? new String[] {"causal", "sliding:1024", "full"} : new String[] {"causal"}) {
+                for (String m : exact ? new String[] {"causal", "sliding:1024", "full"} : new String[0]) {
                     if (m.equals("full") && n > (quick ? 2048 : 16384)) continue;  // quadratic with no mask: long enough
                     if (quick && m.equals("sliding:1024") && n > 4096) continue;
                     out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
@@ -149,7 +151,6 @@ public final class BenchSuite {
                     out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, n, 128),
                             Workload.MaskAt.fixed(docs)), "document-causal"));
                 }
-                // Backward to 16K for the exact kernel; approximate backward passes (seconds per call at 4K) to 4K.
                 if (n <= (quick ? 2048 : exact ? 16384 : 4096)) {
                     out.add(KernelCases.of("kernels", new Workload(spec, Workload.Pass.BACKWARD, Workload.Shape.self(1, 8, 8, n, 128),
                             Workload.MaskAt.fixed("causal")), null));
@@ -204,18 +205,34 @@ public final class BenchSuite {
         return out;
     }
 
+    /** The scaling suite's lengths for a mechanism: 1K to 16K, then 64K and 256K for an approximate one (quick: to 4K). */
+    static List<Integer> scalingLengths(boolean exact, boolean quick) {
+        List<Integer> out = new ArrayList<>();
+        for (int n = 1024; n <= (quick ? 4096 : 16384); n *= 2) out.add(n);
+        if (!quick && !exact) out.addAll(List.of(65536, 262144));
+        return out;
+    }
+
+    /**
+     * Cost against length, causal, at 2 heads (cost is linear in heads; two keep both workers busy): exact mechanisms
+     * 1K to 16K (quadratic: long enough for their exponent), the others to 256K (their budgets cut a quadratic one
+     * short), and the scalar loop at 1K to 4K (quick: 2K), the plain baseline of the efficiency lengths.
+     */
     static List<BenchCase> scaling(boolean quick) {
         List<BenchCase> out = new ArrayList<>();
+        int heads = 2;
         for (MechanismDescriptor d : Attention.descriptors()) {
             if (d.isOracle()) continue;
             String spec = Attention.of(d.name()).spec();
             if (d.capabilities().decode()) continue;  // decoders scale with the cache: the decode suite
-            // A quick run fits its curves at 2 heads: a quarter of the time, the same exponents (cost is linear in heads).
-            int heads = quick ? 2 : 8;
-            for (int n = 1024; n <= (quick ? 4096 : 16384); n *= 2) {
+            for (int n : scalingLengths(d.isExact(), quick)) {
                 out.add(KernelCases.of("scaling", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, heads, heads, n, 128),
                         Workload.MaskAt.fixed("causal")), null));
             }
+        }
+        for (int n = 1024; n <= (quick ? 2048 : 4096); n *= 2) {
+            out.add(ScalarAttention.of("scaling", new Workload("flash", Workload.Pass.FORWARD, Workload.Shape.self(1, heads, heads, n, 128),
+                    Workload.MaskAt.fixed("causal"))));
         }
         // Threads: the same flash call on 1 .. all workers.
         Workload w = new Workload("flash", Workload.Pass.FORWARD, Workload.Shape.self(1, 8, 8, quick ? 2048 : 4096, 128), Workload.MaskAt.fixed("causal"));

@@ -1,6 +1,7 @@
 package dev.attend.attention.linear;
 
 import dev.attend.simd.Gemm;
+import dev.attend.simd.MatMul;
 import dev.attend.simd.VMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -10,8 +11,8 @@ import java.util.Arrays;
 /**
  * The one kernel of linear attention, causal and not: the running state {@code S = sum_j phi(k_j) v_j^T}
  * ({@code m x D}) and {@code z = sum_j phi(k_j)} ({@code m}), fed and read one chunk of {@code C} rows at a time.
- * Every product is a GEMM ({@link Gemm#mul}; the general blocked {@code simd/MatMul} should replace these calls
- * once it lands), so the kernel runs at the GEMM's share of the FMA peak rather than at a loop's:
+ * Every product is a GEMM ({@link MatMul#gemmSerial}, packed and blocked), so the kernel runs at the GEMM's share of
+ * the FMA peak rather than at a loop's:
  * <pre>  causal chunk c (rows i in [c0, c0 + t)):
  *    num_i = phi(q_i) S_{c-1}  +  sum_{c0 <= j <= i} (phi(q_i) . phi(k_j)) v_j     GEMM, masked GEMM (A = Q K^T, t x t)
  *    den_i = phi(q_i) . z_{c-1} +  sum_{c0 <= j <= i}  phi(q_i) . phi(k_j)
@@ -38,7 +39,7 @@ final class LinearKernel {
     final float[] phiQ, phiK, keyLog, v;
     /** Chunk outputs: numerators ({@code t x dvp}) and denominators ({@code t}). */
     final float[] num, den;
-    private final float[] s, z, phiKT, a;
+    private final float[] s, z, a;
     private float logMax = Float.NEGATIVE_INFINITY;
     private double flops;
 
@@ -55,7 +56,6 @@ final class LinearKernel {
         den = new float[chunk];
         s = new float[mp * dvp];
         z = new float[mp];
-        phiKT = new float[mp * tp];
         a = new float[chunk * tp];
     }
 
@@ -84,9 +84,7 @@ final class LinearKernel {
     /** Causal: num and den of the chunk's t rows against the state and the chunk's own earlier keys, then the chunk joins the state. */
     void causalChunk(int t) {
         readState(t);
-        for (int j = 0; j < t; j++) for (int x = 0; x < mp; x++) phiKT[x * tp + j] = phiK[j * mp + x];
-        if (t < tp) for (int x = 0; x < mp; x++) Arrays.fill(phiKT, x * tp + t, x * tp + tp, 0f);
-        Gemm.mul(t, tp, mp, phiQ, 0, mp, 1, phiKT, 0, tp, a, 0, tp, false);
+        MatMul.gemmSerial(false, true, t, t, mp, 1f, phiQ, 0, mp, phiK, 0, mp, 0f, a, 0, tp);
         if (VMath.allFinite(v, 0, t * dvp)) {
             // Finite values: zero the pairs above the diagonal and take the whole masked product as one GEMM
             // (0 * v is exactly 0, so the result is the one the careful path below gives, up to the order of the sums).
@@ -96,14 +94,14 @@ final class LinearKernel {
                 for (int j = 0; j <= i; j++) sum += a[i * tp + j];
                 den[i] += sum;
             }
-            Gemm.mul(t, dvp, t, a, 0, tp, 1, v, 0, dvp, num, 0, dvp, true);
+            MatMul.gemmSerial(false, false, t, dvp, t, 1f, a, 0, tp, v, 0, dvp, 1f, num, 0, dvp);
             flops += 2.0 * t * tp * mp + 2.0 * t * t * dvp + (double) t * t;
             addKeys(t);
             return;
         }
         for (int r0 = 0; r0 < t; r0 += ROWS) {
             int r1 = Math.min(t, r0 + ROWS);
-            if (r0 > 0) Gemm.mul(r1 - r0, dvp, r0, a, r0 * tp, tp, 1, v, 0, dvp, num, r0 * dvp, dvp, true);
+            if (r0 > 0) MatMul.gemmSerial(false, false, r1 - r0, dvp, r0, 1f, a, r0 * tp, tp, v, 0, dvp, 1f, num, r0 * dvp, dvp);
             for (int i = r0; i < r1; i++) {
                 for (int j = r0; j <= i; j++) axpy(a[i * tp + j], v, j * dvp, num, i * dvp, dvp);
                 float sum = 0f;
@@ -117,14 +115,14 @@ final class LinearKernel {
 
     /** The chunk's t keys join the state: {@code S += phi(K)^T V}, {@code z += sum phi(K)}. */
     void addKeys(int t) {
-        Gemm.mul(mp, dvp, t, phiK, 0, 1, mp, v, 0, dvp, s, 0, dvp, true);
+        MatMul.gemmSerial(true, false, mp, dvp, t, 1f, phiK, 0, mp, v, 0, dvp, 1f, s, 0, dvp);
         for (int j = 0; j < t; j++) axpy(1f, phiK, j * mp, z, 0, mp);
         flops += 2.0 * mp * dvp * t + (double) mp * t;
     }
 
     /** num and den of t query rows against the state alone (the non-causal read, and the first half of a causal chunk). */
     void readState(int t) {
-        Gemm.mul(t, dvp, mp, phiQ, 0, mp, 1, s, 0, dvp, num, 0, dvp, false);
+        MatMul.gemmSerial(false, false, t, dvp, mp, 1f, phiQ, 0, mp, s, 0, dvp, 0f, num, 0, dvp);
         for (int i = 0; i < t; i++) den[i] = dot(phiQ, i * mp, z, 0, mp);
         flops += 2.0 * t * mp * dvp + 2.0 * t * mp;
     }

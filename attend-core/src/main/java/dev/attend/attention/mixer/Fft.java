@@ -50,7 +50,39 @@ final class Fft {
         }
     }
 
-    /** Radix-2 in place; {@code re.length} a power of two. */
+    /** FLOPs of {@link #dft} of length {@code n}: {@code 5 n log2 n} radix-2, three FFTs of 2n or more and the chirps by Bluestein. */
+    static double dftFlops(int n) {
+        if (Integer.bitCount(n) == 1) return radix2Flops(n);
+        int m = Integer.highestOneBit(2 * n - 1) << 1;
+        return 3 * radix2Flops(m) + 6.0 * m + 12.0 * n;
+    }
+
+    /** FLOPs of {@link #causalConvolutions} (two convolutions of length {@code n}): three FFTs of the padded size and the products. */
+    static double causalConvolutionPairFlops(int n) {
+        int m = Integer.highestOneBit(Math.max(1, 2 * n - 1)) << 1;
+        return 3 * radix2Flops(m) + 20.0 * m;
+    }
+
+    private static double radix2Flops(int n) {
+        return 5.0 * n * Integer.numberOfTrailingZeros(n);
+    }
+
+    /** {@code cos, sin} of {@code -2 pi k / n} for k < n / 2, interleaved, per power-of-two size: the twiddles of every stage. */
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, double[]> TWIDDLES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static double[] twiddles(int n) {
+        return TWIDDLES.computeIfAbsent(n, size -> {
+            double[] w = new double[Math.max(2, size)];
+            for (int k = 0; k < size / 2; k++) {
+                double a = -2 * Math.PI * k / size;
+                w[2 * k] = Math.cos(a);
+                w[2 * k + 1] = Math.sin(a);
+            }
+            return w;
+        });
+    }
+
+    /** Radix-2 in place; {@code re.length} a power of two. Twiddles come from a table (exact to rounding at every stage). */
     static void radix2(double[] re, double[] im, boolean inverse) {
         int n = re.length;
         for (int i = 1, j = 0; i < n; i++) {
@@ -62,20 +94,19 @@ final class Fft {
                 t = im[i]; im[i] = im[j]; im[j] = t;
             }
         }
+        double[] w = twiddles(n);
+        double sign = inverse ? -1 : 1;
         for (int len = 2; len <= n; len <<= 1) {
-            double a = 2 * Math.PI / len * (inverse ? 1 : -1), wr = Math.cos(a), wi = Math.sin(a);
+            int half = len / 2, stride = n / len;
             for (int i = 0; i < n; i += len) {
-                double cr = 1, ci = 0;
-                for (int k = 0; k < len / 2; k++) {
-                    int p = i + k, q = p + len / 2;
+                for (int k = 0; k < half; k++) {
+                    int p = i + k, q = p + half;
+                    double cr = w[2 * k * stride], ci = sign * w[2 * k * stride + 1];
                     double xr = re[q] * cr - im[q] * ci, xi = re[q] * ci + im[q] * cr;
                     re[q] = re[p] - xr;
                     im[q] = im[p] - xi;
                     re[p] += xr;
                     im[p] += xi;
-                    double t = cr * wr - ci * wi;
-                    ci = cr * wi + ci * wr;
-                    cr = t;
                 }
             }
         }
@@ -83,20 +114,51 @@ final class Fft {
 
     /** {@code y_i = sum_{j <= i} h_{i - j} x_j} for i in [0, n): the causal convolution by one FFT product of size 2n. */
     static double[] causalConvolution(double[] h, double[] x) {
-        int n = x.length, m = Integer.highestOneBit(Math.max(1, 2 * n - 1)) << 1;
-        double[] ar = new double[m], ai = new double[m], br = new double[m], bi = new double[m];
-        System.arraycopy(h, 0, ar, 0, n);
-        System.arraycopy(x, 0, br, 0, n);
-        radix2(ar, ai, false);
-        radix2(br, bi, false);
-        for (int j = 0; j < m; j++) {
-            double r = ar[j] * br[j] - ai[j] * bi[j], i = ar[j] * bi[j] + ai[j] * br[j];
-            ar[j] = r;
-            ai[j] = i;
-        }
-        radix2(ar, ai, true);
-        double[] y = new double[n];
-        for (int i = 0; i < n; i++) y[i] = ar[i] / m;
+        double[] y = new double[x.length];
+        causalConvolutions(h, x, h, x, y, new double[x.length]);
         return y;
+    }
+
+    /**
+     * Two causal convolutions of real signals at once, {@code y1 = h1 * x1} and {@code y2 = h2 * x2}: each pair of
+     * real inputs is one complex FFT ({@code x1 + i x2}), split by the Hermitian symmetry of a real signal's spectrum,
+     * and the two real outputs are one inverse FFT ({@code y1 + i y2}): three FFTs of size 2n where two separate
+     * convolutions take six.
+     */
+    static void causalConvolutions(double[] h1, double[] x1, double[] h2, double[] x2, double[] y1, double[] y2) {
+        int n = x1.length, m = Integer.highestOneBit(Math.max(1, 2 * n - 1)) << 1;
+        double[] hr = new double[m], hi = new double[m], xr = new double[m], xi = new double[m];
+        System.arraycopy(h1, 0, hr, 0, n);
+        System.arraycopy(h2, 0, hi, 0, n);
+        System.arraycopy(x1, 0, xr, 0, n);
+        System.arraycopy(x2, 0, xi, 0, n);
+        radix2(hr, hi, false);
+        radix2(xr, xi, false);
+        // With Z = FFT(a + i b): A_k = (Z_k + conj Z_{m-k}) / 2, B_k = (Z_k - conj Z_{m-k}) / 2i. Each k and m - k are
+        // done together, as their outputs overwrite both.
+        for (int k = 0; k <= m / 2; k++) {
+            int j = (m - k) & (m - 1);
+            double[] a = split(hr, hi, k, j), b = split(xr, xi, k, j);
+            double[] c = split(hr, hi, j, k), e = split(xr, xi, j, k);
+            // Y1 = H1 X1, Y2 = H2 X2 at k and at j; out = Y1 + i Y2.
+            set(xr, xi, k, a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0], a[2] * b[2] - a[3] * b[3], a[2] * b[3] + a[3] * b[2]);
+            if (j != k) set(xr, xi, j, c[0] * e[0] - c[1] * e[1], c[0] * e[1] + c[1] * e[0], c[2] * e[2] - c[3] * e[3], c[2] * e[3] + c[3] * e[2]);
+        }
+        radix2(xr, xi, true);
+        for (int i = 0; i < n; i++) {
+            y1[i] = xr[i] / m;
+            y2[i] = xi[i] / m;
+        }
+    }
+
+    /** The spectra at k of the real and imaginary inputs behind {@code Z}: {@code {A_re, A_im, B_re, B_im}}; j = m - k. */
+    private static double[] split(double[] zr, double[] zi, int k, int j) {
+        return new double[] {(zr[k] + zr[j]) / 2, (zi[k] - zi[j]) / 2, (zi[k] + zi[j]) / 2, (zr[j] - zr[k]) / 2};
+    }
+
+    /** {@code Z_k = Y1 + i Y2} for complex Y1 = (r1, i1), Y2 = (r2, i2). */
+    private static void set(double[] zr, double[] zi, int k, double r1, double i1, double r2, double i2) {
+        zr[k] = r1 - i2;
+        zi[k] = i1 + r2;
     }
 }

@@ -23,22 +23,29 @@ public final class FnetMixer extends TokenMixer {
 
     @Override
     void mix(double[][] v, boolean causal, double[][] out) {
-        int l = v.length, d = v[0].length;
-        double[][] re = new double[l][], im = new double[l][];
-        for (int t = 0; t < l; t++) {
-            re[t] = v[t].clone();
-            im[t] = new double[d];
-            Fft.dft(re[t], im[t], false);
-        }
-        double[] cr = new double[l], ci = new double[l];
+        int d = v.length, l = v[0].length;
+        // Over the sequence, channel by channel, then over the channels, token by token (the 2-D DFT is separable).
+        double[][] re = new double[d][], im = new double[d][];
         for (int c = 0; c < d; c++) {
-            for (int t = 0; t < l; t++) {
-                cr[t] = re[t][c];
-                ci[t] = im[t][c];
-            }
-            Fft.dft(cr, ci, false);
-            for (int t = 0; t < l; t++) out[t][c] = cr[t];
+            re[c] = v[c].clone();
+            im[c] = new double[l];
+            Fft.dft(re[c], im[c], false);
         }
+        double[] rr = new double[d], ri = new double[d];
+        for (int t = 0; t < l; t++) {
+            for (int c = 0; c < d; c++) {
+                rr[c] = re[c][t];
+                ri[c] = im[c][t];
+            }
+            Fft.dft(rr, ri, false);
+            for (int c = 0; c < d; c++) out[c][t] = rr[c];
+        }
+    }
+
+    /** A DFT of length D per row and of length L per column. */
+    @Override
+    double mixFlops(int l, int d, boolean causal) {
+        return (double) l * Fft.dftFlops(d) + (double) d * Fft.dftFlops(l);
     }
 
     @Override

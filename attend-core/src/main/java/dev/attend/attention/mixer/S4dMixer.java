@@ -14,9 +14,18 @@ import java.util.SplittableRandom;
  * diagonal SSM of N complex states per channel, {@code x_t = A' x_{t-1} + B' u_t}, {@code y_t = 2 Re(C x_t)}, with the
  * S4D-Lin initialisation {@code A_n = -1/2 + i pi n}, {@code B = 1}, {@code C_n} complex normal, a step
  * {@code dt_c} log-uniform in [0.001, 0.1] per channel (all from {@code seed}), and zero-order hold
- * {@code A' = e^{dt A}}, {@code B' = (A' - 1) / A}. Its convolution kernel {@code K[t] = 2 Re(sum_n C_n B'_n A'_n^t)}
- * (Vandermonde, {@code O(L N)} per channel) mixes by FFT in {@code O(L log L)}; non-causal is the symmetric
- * (bidirectional) kernel. {@link #newState} is the recurrence: {@code 2 N D} floats per head, constant per token.
+ * {@code A' = e^{dt A}}, {@code B' = (A' - 1) / A}. Its convolution kernel is {@code K[t] = 2 Re(sum_n C_n B'_n A'_n^t)};
+ * non-causal is the symmetric (bidirectional) kernel. {@link #newState} is the recurrence: {@code 2 N D} floats per
+ * head, constant per token.
+ *
+ * <p><b>The parallel form</b> is the recurrence in chunks of {@link #CHUNK} tokens (the state-space duality of
+ * Mamba-2), linear in L where an FFT convolution is {@code L log L}, and GEMM-shaped: per channel, with the chunk's
+ * inputs as the rows of {@code U [L/T x T]}, the state added by each chunk is {@code U W} ({@code W [T x 2N]}, the
+ * real and imaginary parts of {@code A'^(T-1-i) C B'}); a scan over the chunks, {@code S_k = A'^T S_(k-1) + (U W)_(k-1)},
+ * gives the state each chunk starts from; and the outputs are {@code U Toe + S G}, the chunk's own Toeplitz part
+ * ({@code K[j - i]}, {@code i <= j}) and the carried state read out ({@code G [2N x T]}, {@code 2 Re A'^(j+1)}). That
+ * is {@code 2 T (4N + T)} FLOPs per token and channel ({@link #mixFlops}). A chunk holding a non-finite input has its
+ * rows summed directly, so the value reaches only the rows at and after it.
  */
 public final class S4dMixer extends ConvolutionMixer implements RecurrentMechanism {
     public static final String NAME = "s4d";
@@ -55,6 +64,98 @@ public final class S4dMixer extends ConvolutionMixer implements RecurrentMechani
             out[3][n] = cr * bi + ci * br;
         }
         return out;
+    }
+
+    /** Tokens per chunk of the parallel form: the Toeplitz part is O(T) per token, the state's O(N). */
+    static final int CHUNK = 64;
+
+    @Override
+    void mix(double[][] v, boolean causal, double[][] out) {
+        int d = v.length, l = v[0].length, t = CHUNK, chunks = (l + t - 1) / t, n2 = 2 * states;
+        float[] u = new float[chunks * t], y = new float[chunks * t], added = new float[chunks * n2], start = new float[chunks * n2];
+        float[] w = new float[t * n2], g = new float[n2 * t], toe = new float[t * t], carry = new float[2 * states];
+        double[] k = new double[t];
+        for (int c = 0; c < d; c++) {
+            channelMatrices(c, w, g, toe, carry, k);
+            for (int pass = 0; pass < (causal ? 1 : 2); pass++) {
+                boolean reversed = pass == 1;   // the anti-causal half: the causal form on the reversed sequence
+                java.util.Arrays.fill(u, l, u.length, 0f);   // the partial last chunk: zeros reach no real row
+                double[] x = v[c], o = out[c];
+                for (int i = 0; i < l; i++) u[i] = (float) x[reversed ? l - 1 - i : i];
+                scan(u, y, added, start, w, g, toe, carry, k, chunks);
+                for (int i = 0; i < l; i++) {
+                    int at = reversed ? l - 1 - i : i;
+                    // Both halves count lag 0: the symmetric kernel has h[0] once.
+                    o[at] = reversed ? o[at] + y[i] - k[0] * x[at] : y[i];
+                }
+            }
+        }
+    }
+
+    /** {@code 2 T (4N + T)} FLOPs per token and channel, twice for the symmetric form. */
+    @Override
+    double mixFlops(int l, int d, boolean causal) {
+        double chunked = (double) ((l + CHUNK - 1) / CHUNK) * CHUNK;
+        return (causal ? 1 : 2) * 2.0 * CHUNK * (4.0 * states + CHUNK) * chunked * d;
+    }
+
+    /** Channel c's W [T x 2N], G [2N x T], Toe [T x T] (row i, column j: K[j - i] for i <= j), A'^T and K[0..T). */
+    private void channelMatrices(int c, float[] w, float[] g, float[] toe, float[] carry, double[] k) {
+        double[][] ch = channel(c);
+        int t = CHUNK, n2 = 2 * states;
+        java.util.Arrays.fill(k, 0);
+        for (int n = 0; n < states; n++) {
+            double ar = ch[0][n], ai = ch[1][n], zr = ch[2][n], zi = ch[3][n];   // z = C B' A'^j
+            double pr = 1, pi = 0;                                                // p = A'^j
+            for (int j = 0; j < t; j++) {
+                k[j] += 2 * zr;
+                w[(t - 1 - j) * n2 + n] = (float) zr;
+                w[(t - 1 - j) * n2 + states + n] = (float) zi;
+                double nr = zr * ar - zi * ai;
+                zi = zr * ai + zi * ar;
+                zr = nr;
+                nr = pr * ar - pi * ai;
+                pi = pr * ai + pi * ar;
+                pr = nr;
+                g[n * t + j] = (float) (2 * pr);             // p is now A'^(j+1)
+                g[(states + n) * t + j] = (float) (-2 * pi);
+            }
+            carry[2 * n] = (float) pr;                        // A'^T
+            carry[2 * n + 1] = (float) pi;
+        }
+        for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) toe[i * t + j] = j >= i ? (float) k[j - i] : 0f;
+    }
+
+    /** One channel's causal form over {@code chunks} chunks of {@code u}, into {@code y}. */
+    private void scan(float[] u, float[] y, float[] added, float[] start, float[] w, float[] g, float[] toe, float[] carry,
+                      double[] k, int chunks) {
+        int t = CHUNK, n2 = 2 * states;
+        dev.attend.simd.MatMul.gemmSerial(false, false, chunks, n2, t, 1f, u, 0, t, w, 0, n2, 0f, added, 0, n2);
+        double[] sr = new double[states], si = new double[states];
+        for (int ch = 0; ch < chunks; ch++) {
+            for (int n = 0; n < states; n++) {
+                start[ch * n2 + n] = (float) sr[n];
+                start[ch * n2 + states + n] = (float) si[n];
+                double cr = carry[2 * n], ci = carry[2 * n + 1];
+                double r = sr[n] * cr - si[n] * ci + added[ch * n2 + n];
+                si[n] = sr[n] * ci + si[n] * cr + added[ch * n2 + states + n];
+                sr[n] = r;
+            }
+        }
+        dev.attend.simd.MatMul.gemmSerial(false, false, chunks, t, t, 1f, u, 0, t, toe, 0, t, 0f, y, 0, t);
+        dev.attend.simd.MatMul.gemmSerial(false, false, chunks, t, n2, 1f, start, 0, n2, g, 0, t, 1f, y, 0, t);
+        for (int ch = 0; ch < chunks; ch++) {
+            boolean finite = true;
+            for (int i = ch * t; i < (ch + 1) * t; i++) finite &= Float.isFinite(u[i]);
+            if (finite) continue;
+            // The GEMM spread the chunk's non-finite input over all its rows (0 * NaN); sum them directly.
+            for (int j = 0; j < t; j++) {
+                double acc = 0;
+                for (int i = 0; i <= j; i++) acc += k[j - i] * u[ch * t + i];
+                for (int x = 0; x < n2; x++) acc += (double) start[ch * n2 + x] * g[x * t + j];
+                y[ch * t + j] = (float) acc;
+            }
+        }
     }
 
     @Override

@@ -17,7 +17,8 @@ import dev.attend.tensor.Tensor;
  * Toeplitz convolution, an SSM's kernel, a DFT) rather than computed from scores, so the bench times it, and the
  * fidelity suite compares it, beside attention on the same inputs. Descriptors say so in their summary ("mixer");
  * masks {@code full} (the non-causal form) and, where the mixer has one, {@code causal} / {@code causal-br} (P lower
- * triangular); self attention only (P is square). No log-sum-exp. Subclasses mix one head {@code v [L x D]}.
+ * triangular); self attention only (P is square). No log-sum-exp. Subclasses mix one head held channel by channel,
+ * {@code v[c]} the L tokens of channel c (what a convolution reads; the transposition is done once, here).
  *
  * <p><b>Backward</b>: P is linear and fixed, so {@code dv[b, g] = sum over the group's query heads of P^T dOut[b, h]}
  * ({@link #mixTransposed}) and {@code dq = dk = 0}: the output does not depend on q or k.
@@ -36,8 +37,11 @@ public abstract class TokenMixer extends AttentionMechanism {
                 : b.patterns(Pattern.NONCAUSAL_SELF).masks(MaskSupport.listed("full"));
     }
 
-    /** Mixes one head: {@code v[t][c]} (L rows of D) into {@code out[t][c]}. */
+    /** Mixes one head: {@code v[c][t]} (D channels of L tokens) into {@code out[c][t]}. */
     abstract void mix(double[][] v, boolean causal, double[][] out);
+
+    /** FLOPs of one {@link #mix} of a head of {@code l} tokens and {@code d} channels (the work counted in the stats). */
+    abstract double mixFlops(int l, int d, boolean causal);
 
     /** {@code out = P^T g}: the adjoint of {@link #mix} (the backward pass's map from output gradients to value gradients). */
     abstract void mixTransposed(double[][] g, boolean causal, double[][] out);
@@ -50,19 +54,18 @@ public abstract class TokenMixer extends AttentionMechanism {
         Parallel.forEach(b * hq, (bh, worker) -> {
             long kv = (long) (bh / hq * hkv + bh % hq / per) * l;
             float[] row = new float[d];
-            double[][] v = new double[l][d], o = new double[l][d];
+            double[][] v = new double[d][l], o = new double[d][l];
             for (int t = 0; t < l; t++) {
                 p.v().readRow(kv + t, row, 0);
-                for (int c = 0; c < d; c++) v[t][c] = row[c];
+                for (int c = 0; c < d; c++) v[c][t] = row[c];
             }
             mix(v, causal, o);
             for (int t = 0; t < l; t++) {
-                for (int c = 0; c < d; c++) row[c] = (float) o[t][c];
+                for (int c = 0; c < d; c++) row[c] = (float) o[c][t];
                 out.writeRow((long) bh * l + t, row, 0);
             }
         });
-        double logL = Math.log(Math.max(2, l)) / Math.log(2);
-        return AttentionResult.withoutLse(out, new AttentionResult.Stats(b * hq, 0, 0, 30.0 * b * hq * d * l * logL, 0));
+        return AttentionResult.withoutLse(out, new AttentionResult.Stats(b * hq, 0, 0, (double) b * hq * mixFlops(l, d, causal), 0));
     }
 
     @Override
@@ -72,18 +75,18 @@ public abstract class TokenMixer extends AttentionMechanism {
         Tensor dv = Tensor.zeros(b, hkv, l, d);
         Parallel.forEach(b * hkv, (bk, worker) -> {
             float[] row = new float[d];
-            double[][] g = new double[l][d], o = new double[l][d], sum = new double[l][d];
+            double[][] g = new double[d][l], o = new double[d][l], sum = new double[d][l];
             for (int h = 0; h < per; h++) {
                 long q = (long) (bk / hkv * hq + bk % hkv * per + h) * l;
                 for (int t = 0; t < l; t++) {
                     dOut.readRow(q + t, row, 0);
-                    for (int c = 0; c < d; c++) g[t][c] = row[c];
+                    for (int c = 0; c < d; c++) g[c][t] = row[c];
                 }
                 mixTransposed(g, causal, o);
-                for (int t = 0; t < l; t++) for (int c = 0; c < d; c++) sum[t][c] += o[t][c];
+                for (int c = 0; c < d; c++) for (int t = 0; t < l; t++) sum[c][t] += o[c][t];
             }
             for (int t = 0; t < l; t++) {
-                for (int c = 0; c < d; c++) row[c] = (float) sum[t][c];
+                for (int c = 0; c < d; c++) row[c] = (float) sum[c][t];
                 dv.writeRow((long) bk * l + t, row, 0);
             }
         });

@@ -32,7 +32,7 @@ public final class LinearPerf {
     }
 
     private static void scaling(int maxLen, String[] only, MachinePeak.Result peak) {
-        int h = 2, d = 64;
+        int h = 2, d = Integer.getInteger("d", 64);   // -Dd=128: the bench's head dimension
         String[][] specs = {
                 {"flash", "causal"}, {"linear", "causal"}, {"linear", "full"}, {"performer", "causal"}, {"performer", "full"},
                 {"cosformer", "causal"}, {"cosformer", "full"}, {"taylor", "causal"}, {"keypos", "causal"}, {"local", "causal"},

@@ -26,21 +26,43 @@ class TokenMixerTest {
         return AttentionProblem.of(Tensor.randn(seed, 1, 2, l, d), Tensor.randn(seed + 1, 1, 1, l, d), Tensor.randn(seed + 2, 1, 1, l, d), mask);
     }
 
+    /** 45 tokens: one partial chunk of S4D's scan; 200: three whole chunks and a partial one, over 7 channels (the FFT's pairs and one left). */
     @ParameterizedTest
-    @ValueSource(strings = {"long-conv", "s4d"})
-    void theFftConvolutionEqualsTheToeplitzSum(String name) {
+    @ValueSource(strings = {"long-conv:45", "s4d:45", "long-conv:200", "s4d:200"})
+    void theParallelFormEqualsTheToeplitzSum(String nameAndLength) {
+        String name = nameAndLength.split(":")[0];
+        int l = Integer.parseInt(nameAndLength.split(":")[1]);
         ConvolutionMixer m = (ConvolutionMixer) Attention.of(name);
+        int d = l == 200 ? 7 : 8;
         for (Mask mask : new Mask[] {Masks.causal(), Masks.full()}) {
             boolean causal = !mask.kind().orElseThrow().equals("full");
-            AttentionProblem p = problem(1, 45, 8, mask);
+            AttentionProblem p = problem(1, l, d, mask);
             Tensor out = m.forward(p).out();
-            for (int c = 0; c < 8; c++) {
-                double[] h = m.kernel(c, 8, 45);
-                for (int i = 0; i < 45; i++) {
+            for (int c = 0; c < d; c++) {
+                double[] h = m.kernel(c, d, l);
+                for (int i = 0; i < l; i++) {
                     double y = 0;
-                    for (int j = 0; j < (causal ? i + 1 : 45); j++) y += h[Math.abs(i - j)] * p.v().get(0, 0, j, c);
+                    for (int j = 0; j < (causal ? i + 1 : l); j++) y += h[Math.abs(i - j)] * p.v().get(0, 0, j, c);
                     for (int head = 0; head < 2; head++) assertEquals(y, out.get(0, head, i, c), 1e-4 * (1 + Math.abs(y)), name + " " + mask.describe());
                 }
+            }
+        }
+    }
+
+    /** A NaN value at token 150 (S4D: inside its third chunk) reaches the causal rows from 150 on, and no earlier one. */
+    @ParameterizedTest
+    @ValueSource(strings = {"long-conv", "s4d"})
+    void aNonFiniteValueReachesOnlyTheCausalRowsThatSeeIt(String name) {
+        AttentionProblem clean = problem(4, 200, 8, Masks.causal());
+        Tensor v = clean.v().copy();
+        v.set(Float.NaN, 0, 0, 150, 3);
+        Tensor want = Attention.of(name).forward(clean).out();
+        Tensor got = Attention.of(name).forward(AttentionProblem.of(clean.q(), clean.k(), v, Masks.causal())).out();
+        for (int i = 0; i < 200; i++) {
+            for (int c = 0; c < 8; c++) {
+                if (i >= 150 && c == 3) assertTrue(Float.isNaN(got.get(0, 1, i, c)), name + " row " + i);
+                else if (c == 3) assertEquals(want.get(0, 1, i, c), got.get(0, 1, i, c), 1e-5 * (1 + Math.abs(want.get(0, 1, i, c))), name + " row " + i);
+                else assertEquals(want.get(0, 1, i, c), got.get(0, 1, i, c), name + " row " + i + " channel " + c);
             }
         }
     }

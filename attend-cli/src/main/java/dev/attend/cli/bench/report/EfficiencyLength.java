@@ -19,11 +19,19 @@ import java.util.function.Function;
  * {@link #MIN_LENGTH}..{@link #MAX_LENGTH} (2^4..2^24), or parallel fits, are reported as "never", with which side
  * the mechanism stays on. The same is done for memory with {@code peak_heap_bytes}. {@code L} is the key length
  * ({@code Lk}; equal to {@code Lq} in self attention). The exponents themselves are reported: a flash time exponent
- * near 2 and a linear mechanism's near 1 are what one expects. Cost: one fit per mechanism and group, O(points).
+ * near 2 and a linear mechanism's near 1 are what one expects. Where the group also timed the scalar loop (the
+ * baseline a Java user would write, {@link #SCALAR}), time crossings are given against it too: CAB measured against a
+ * plain implementation, and a fast exact kernel moves every crossing out. Each row also has the mechanism's work
+ * rate (the FLOPs it did, not exact attention's, per second, and as % of the FMA peak) at {@link #RATE_LENGTH}, or
+ * at its longest length below that. Cost: one fit per mechanism and group, O(points).
  */
 public final class EfficiencyLength {
     public static final double MIN_LENGTH = 1 << 4;
     public static final double MAX_LENGTH = 1 << 24;
+    /** The mechanism name of the scalar baseline's records. */
+    public static final String SCALAR = "scalar";
+    /** The length whose work rate a row reports (the "% of peak at 64K"). */
+    public static final int RATE_LENGTH = 1 << 16;
 
     private EfficiencyLength() {}
 
@@ -45,7 +53,13 @@ public final class EfficiencyLength {
      * memory fits with their crossings with flash (null where the group has no flash, or the record no memory).
      */
     public record Row(String pass, String mask, String shape, String mechanism, List<Integer> lengths,
-                      Fit time, Crossing timeCrossing, Fit memory, Crossing memoryCrossing) {}
+                      Fit time, Crossing timeCrossing, Crossing scalarCrossing, Fit memory, Crossing memoryCrossing, Rate rate) {}
+
+    /**
+     * The work rate of one record: {@code gflops} of the FLOPs the mechanism reports doing (exact attention's where it
+     * reports none), {@code pctPeak} of the run's FMA peak (null without a peak), at key length {@code length}.
+     */
+    public record Rate(int length, double gflops, Double pctPeak) {}
 
     /**
      * The least-squares power law through {@code (lengths[i], values[i])} in log-log space.
@@ -115,6 +129,7 @@ public final class EfficiencyLength {
             Map<String, List<BenchResult>> byMech = new LinkedHashMap<>();
             for (BenchResult r : g.getValue()) byMech.computeIfAbsent(r.mechanism(), k -> new ArrayList<>()).add(r);
             Fit flashTime = fitOf(byMech.get(flash), r -> r.timing().medianMs());
+            Fit scalarTime = fitOf(byMech.get(SCALAR), r -> r.timing().medianMs());
             Fit flashMem = fitOf(byMech.get(flash), r -> r.peakHeapBytes() == null ? null : r.peakHeapBytes().doubleValue());
             for (Map.Entry<String, List<BenchResult>> m : byMech.entrySet()) {
                 Fit time = fitOf(m.getValue(), r -> r.timing().medianMs());
@@ -122,12 +137,26 @@ public final class EfficiencyLength {
                 Fit mem = fitOf(m.getValue(), r -> r.peakHeapBytes() == null ? null : r.peakHeapBytes().doubleValue());
                 boolean self = m.getKey().equals(flash);
                 Crossing tc = self || flashTime == null ? null : crossing(time, flashTime);
+                Crossing sc = scalarTime == null || m.getKey().equals(SCALAR) ? null : crossing(time, scalarTime);
                 Crossing mc = self || flashMem == null || mem == null ? null : crossing(mem, flashMem, "less memory", "more memory");
                 rows.add(new Row(fam.pass(), mask, fam.shape(), m.getKey(), perLength(m.getValue(), r -> 1.0).keySet().stream().toList(),
-                        time, tc, mem, mc));
+                        time, tc, sc, mem, mc, rate(m.getValue())));
             }
         }
         return rows;
+    }
+
+    /** The work rate at {@link #RATE_LENGTH}, or at the longest length below it; null when none was timed there. */
+    static Rate rate(List<BenchResult> rs) {
+        BenchResult best = null;
+        for (BenchResult r : rs) {
+            if (r.kLen() > RATE_LENGTH || r.usefulFlops() == null || r.gflops() == null) continue;
+            if (best == null || r.kLen() > best.kLen()) best = r;
+        }
+        if (best == null) return null;
+        // gflops and pctPeak count exact attention's FLOPs; scale them to the FLOPs the mechanism did.
+        double work = best.workFlops() != null ? best.workFlops() / best.usefulFlops() : 1.0;
+        return new Rate(best.kLen(), best.gflops() * work, best.pctPeak() == null ? null : best.pctPeak() * work);
     }
 
     /** The fit of {@code value} over the records' lengths (first record per length), or null with fewer than two. */

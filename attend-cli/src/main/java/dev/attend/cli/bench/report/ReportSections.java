@@ -347,20 +347,28 @@ final class ReportSections {
         }
         out.add(new Para("CAB's efficiency length: each mechanism's cost fitted as a L^p over its lengths (least squares in log-log), and the "
                 + "length where its fit crosses exact flash's, for time (median ms) and memory (peak heap). \"faster above 1877\": cheaper "
-                + "than flash beyond that length. L is the key length."));
+                + "than flash beyond that length. Where the scalar loop ran in the same workload, the crossing against it too (CAB measured "
+                + "against a plain implementation). Work rate: the FLOPs the mechanism did (not exact attention's) per second and as % of "
+                + "the FMA peak, at " + Fmt.len(EfficiencyLength.RATE_LENGTH) + " or the longest length below. L is the key length."));
         java.util.function.UnaryOperator<String> shortName = Workloads.shortNames(run.results());
         String flash = Workloads.flashSpec(run.results());
         List<List<Cell>> cells = new ArrayList<>();
         for (EfficiencyLength.Row r : rows) {
             String lengths = Fmt.len(r.lengths().get(0)) + ".." + Fmt.len(r.lengths().get(r.lengths().size() - 1)) + " (" + r.lengths().size() + ")";
             boolean reference = r.mechanism().equals(flash);
+            EfficiencyLength.Rate rate = r.rate();
+            String work = rate == null ? "" : Fmt.num(rate.gflops(), 1) + " GFLOP/s" + (rate.pctPeak() == null ? "" : ", " + Fmt.num(rate.pctPeak(), 0) + "%")
+                    + " at " + Fmt.len(rate.length());
             cells.add(List.of(Cell.of(r.pass()), Cell.of(r.mask()), Cell.of(r.shape()), Cell.of(shortName.apply(r.mechanism())), Cell.of(lengths),
                     Cell.of(Fmt.num(r.time().p(), 2)), Cell.of(reference ? "(the reference)" : r.timeCrossing() == null ? "no flash fit" : r.timeCrossing().text()),
+                    Cell.of(r.scalarCrossing() == null ? "" : r.scalarCrossing().text()),
                     Cell.of(r.memory() == null ? "" : Fmt.num(r.memory().p(), 2)),
-                    Cell.of(reference && r.memory() != null ? "(the reference)" : r.memoryCrossing() == null ? "" : r.memoryCrossing().text())));
+                    Cell.of(reference && r.memory() != null ? "(the reference)" : r.memoryCrossing() == null ? "" : r.memoryCrossing().text()),
+                    Cell.of(work)));
         }
         out.add(dropEmptyColumns(new Table(List.of("pass", "mask", "shape", "mechanism", "lengths", "time exponent", "time vs flash",
-                "memory exponent", "memory vs flash"), List.of(false, false, false, false, false, true, false, true, false), cells, null), 6));
+                "time vs scalar", "memory exponent", "memory vs flash", "work rate"),
+                List.of(false, false, false, false, false, true, false, false, true, false, false), cells, null), 6));
         List<String> names = Workloads.shortened(run.results(), rows.stream().map(EfficiencyLength.Row::mechanism).toList());
         if (!names.isEmpty()) out.add(new Para(String.join("; ", names) + "."));
     }

@@ -82,6 +82,27 @@ class EfficiencyLengthTest {
         assertEquals("never: more memory at every length in 16..16M", linear.memoryCrossing().text());
         assertEquals("causal", linear.mask());
         assertEquals(List.of(256, 512, 1024, 2048, 4096, 8192), linear.lengths());
+        assertNull(linear.scalarCrossing(), "no scalar loop ran");
+    }
+
+    @Test
+    void theScalarLoopGivesASecondCrossingAndEachRowItsWorkRate() {
+        List<BenchResult> rs = new ArrayList<>();
+        for (double l : L) {
+            int n = (int) l;
+            rs.add(timed(SyntheticRuns.FLASH, n, 1e-6 * l * l, 1000L * n));
+            rs.add(timed("linear:features=64", n, 2e-4 * l, 50_000L * n));
+            if (n <= 1024) rs.add(timed(EfficiencyLength.SCALAR, n, 2e-6 * l * l, 1000L * n));
+        }
+        BenchRun run = new BenchRun("scaling", "attend bench", SyntheticRuns.machine(false), List.of(), rs, List.of());
+        EfficiencyLength.Row linear = EfficiencyLength.table(run).stream().filter(r -> r.mechanism().startsWith("linear")).findFirst().orElseThrow();
+        // 2e-4 L = 2e-6 L^2 at L = 100: faster than the scalar loop above 100, below flash's 200.
+        assertEquals(100, linear.scalarCrossing().length(), 0.1);
+        assertEquals("100, faster above", linear.scalarCrossing().text());
+        // The rate is at the longest length (8K, under 64K), in the records' useful FLOPs: no work FLOPs recorded.
+        EfficiencyLength.Rate rate = linear.rate();
+        assertEquals(8192, rate.length());
+        assertEquals(4.0 * 8192 * 8192 / 2 * 8 * 64 / (2e-4 * 8192 * 1e6), rate.gflops(), 1e-6 * rate.gflops());
     }
 
     private static BenchResult timed(String mech, int l, double ms, long heap) {
