@@ -119,7 +119,7 @@ public final class BenchRunner {
         long lastSample = System.nanoTime();
         List<BenchResult> results = new ArrayList<>();
         List<Integer> unstable = new ArrayList<>();
-        Map<String, double[]> lastCall = new HashMap<>();  // series -> {length, seconds per call} of its longest timed case
+        Map<String, double[]> lastCall = new HashMap<>();  // series -> {length, seconds per call, growth} of its longest timed case
         Map<String, Double> spent = new HashMap<>();  // mechanism -> seconds its cases took so far
         int skippedForTime = 0;
         for (int i = 0; i < cases.size(); i++) {
@@ -142,7 +142,7 @@ public final class BenchRunner {
             long caseStart = System.nanoTime();
             BenchResult r = predicted != null ? base(c, BenchResult.Status.ERROR, predicted) : measure(c, median(samples), false);
             spent.merge(family, (System.nanoTime() - caseStart) / 1e9, Double::sum);
-            if (r.timing() != null) lastCall.put(series(c), new double[] {c.dims().kLen(), r.timing().medianMs() / 1e3});
+            if (r.timing() != null) lastCall.put(series(c), timedCall(lastCall.get(series(c)), c.dims().kLen(), r.timing().medianMs() / 1e3));
             results.add(r);
             if (r.timing() != null && r.timing().unstable()) unstable.add(results.size() - 1);
             listener.finished(i, cases.size(), rate(r, median(samples)), rated(results, median(samples)), median(samples), List.copyOf(samples));
@@ -195,18 +195,32 @@ public final class BenchRunner {
     }
 
     /**
-     * A case whose call the series' longest timed case predicts to exceed {@code limit} seconds (at the quadratic cost
-     * of exact attention, the worst case) is not started: {@link Settings#maxCallSeconds}, or less when the mechanism's
+     * The series' newest timed call, {@code {length, seconds, growth}}: growth is the exponent of the cost between the
+     * two longest timed calls of the series, within [1, 2] (a linear mechanism is not predicted at a quadratic cost
+     * four lengths on), and 2 (exact attention's, the worst case) from a single call.
+     */
+    static double[] timedCall(double[] previous, double length, double seconds) {
+        double growth = 2;
+        if (previous != null && length > previous[0] && previous[1] > 0 && seconds > 0) {
+            growth = Math.log(seconds / previous[1]) / Math.log(length / previous[0]);
+            growth = Double.isFinite(growth) ? Math.min(2, Math.max(1, growth)) : 2;
+        }
+        return new double[] {length, seconds, growth};
+    }
+
+    /**
+     * A case whose call the series' longest timed case predicts to exceed {@code limit} seconds (at the series' growth,
+     * {@link #timedCall}; quadratic from a single call) is not started: {@link Settings#maxCallSeconds}, or less when the mechanism's
      * budget has less left. A 64K call that takes minutes would spend the run's time to end as an error anyway.
      */
     private static String predictedOverBudget(BenchCase c, Map<String, double[]> lastCall, double limit) {
         double[] last = lastCall.get(series(c));
         if (last != null && c.dims().kLen() > last[0]) {
-            double ratio = c.dims().kLen() / last[0], predicted = last[1] * ratio * ratio;
+            double ratio = c.dims().kLen() / last[0], predicted = last[1] * Math.pow(ratio, last[2]);
             if (predicted <= limit) return null;
-            return String.format(OVER_BUDGET + ": one call predicted to take %.0f s (%.1f s at Lk=%d, cost up to quadratic in the length), "
-                            + "the limit is %.0f s (the call limit, or what is left of the mechanism's budget)",
-                    predicted, last[1], (long) last[0], Math.max(0, limit));
+            return String.format(OVER_BUDGET + ": one call predicted to take %.0f s (%.1f s at Lk=%d, cost growing as the length to the "
+                            + "power %.2f), the limit is %.0f s (the call limit, or what is left of the mechanism's budget)",
+                    predicted, last[1], (long) last[0], last[2], Math.max(0, limit));
         }
         // The first backward of a series: its forward twin at the same shape, measured just before it, bounds it.
         double[] twin = c.pass() == Workload.Pass.BACKWARD ? lastCall.get(series(c, Workload.Pass.FORWARD)) : null;

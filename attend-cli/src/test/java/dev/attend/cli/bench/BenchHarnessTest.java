@@ -163,6 +163,16 @@ class BenchHarnessTest {
     }
 
     @Test
+    void aSeriesIsPredictedAtItsOwnGrowthBetweenLinearAndQuadratic() {
+        assertEquals(2, BenchRunner.timedCall(null, 1024, 0.1)[2], "one call: quadratic");
+        double[] linear = BenchRunner.timedCall(BenchRunner.timedCall(null, 1024, 0.1), 4096, 0.4);
+        assertEquals(1, linear[2], 1e-12);
+        assertEquals(2, BenchRunner.timedCall(new double[] {1024, 0.1, 2}, 2048, 0.9)[2], "faster than quadratic growth is capped at 2");
+        assertEquals(1, BenchRunner.timedCall(new double[] {1024, 0.1, 2}, 2048, 0.05)[2], "a noisy shorter time is floored at linear");
+        assertEquals(1.5, BenchRunner.timedCall(new double[] {1024, 0.1, 2}, 4096, 0.8)[2], 1e-12);
+    }
+
+    @Test
     void aBackwardIsPredictedFromItsForwardAtTheSameShape() {
         // The forward spends about 0.25 s (a warm-up and 3 calls of 50 ms); its backward, first of its series, is
         // predicted at BACKWARD_OVER_FORWARD x 50 ms = 0.2 s: under what is left of 2 s, so it runs; not of 0.35 s.

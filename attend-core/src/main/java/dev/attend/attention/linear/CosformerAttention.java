@@ -64,6 +64,8 @@ public final class CosformerAttention extends KernelAttention {
         @Override public int features() { return 2 * d; }
         @Override public int stride() { return Gemm.pad(2 * d); }
         @Override public boolean scaled() { return false; }
+        /** ReLU, then the cos and sin re-weightings: three per element. */
+        @Override public double flopsPerRow(int dim) { return 3.0 * dim; }
 
         @Override
         public void map(Side side, float[] x, int rows, int dim, int pos0, float[] out, float[] logScale) {

@@ -23,6 +23,9 @@ interface FeatureMap {
     /** Floats between rows of the output: {@code features()} padded to the vector width. */
     int stride();
 
+    /** FLOPs {@link #map} does per row of {@code d} (counted in the kernel's stats beside the GEMMs; a transcendental counts one). */
+    double flopsPerRow(int d);
+
     /** True when {@link #map} writes per-row log scales (then the kernel stabilises the keys). */
     boolean scaled();
 

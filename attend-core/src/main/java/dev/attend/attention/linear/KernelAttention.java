@@ -108,7 +108,7 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
                     out.writeRow((long) bh * lq + c0 + i, row, 0);
                 }
             }
-            flops.add(kern.flops());
+            flops.add(kern.flops() + map.flopsPerRow(d) * ((double) lq + lk));
         });
         return AttentionResult.withoutLse(out, new AttentionResult.Stats((long) b * hq * ((lq + chunk - 1) / chunk), 0, 0, flops.sum(), 0));
     }

@@ -37,6 +37,8 @@ public final class LinearAttention extends KernelAttention {
         @Override public int features() { return d; }
         @Override public int stride() { return Gemm.pad(d); }
         @Override public boolean scaled() { return false; }
+        /** elu + 1: a compare, an exp and an add per element. */
+        @Override public double flopsPerRow(int dim) { return 3.0 * dim; }
 
         @Override
         public void map(Side side, float[] x, int rows, int dim, int pos0, float[] out, float[] logScale) {

@@ -4,6 +4,7 @@ import dev.attend.attention.MechanismDescriptor;
 import dev.attend.attention.Param;
 import dev.attend.attention.Params;
 import dev.attend.simd.Gemm;
+import dev.attend.simd.MatMul;
 import dev.attend.simd.VMath;
 import jdk.incubator.vector.FloatVector;
 
@@ -110,10 +111,12 @@ public final class PerformerAttention extends KernelAttention {
         @Override public int features() { return m; }
         @Override public int stride() { return mp; }
         @Override public boolean scaled() { return true; }
+        /** The projection GEMM, the squared norm, and a shift, an exp and a scale per feature. */
+        @Override public double flopsPerRow(int d) { return 2.0 * d * m + 2.0 * d + 3.0 * m; }
 
         @Override
         public void map(Side side, float[] x, int rows, int d, int pos0, float[] out, float[] logScale) {
-            Gemm.mul(rows, mp, d, x, 0, d, 1, wt, 0, mp, out, 0, mp, false);
+            MatMul.gemmSerial(false, false, rows, mp, d, 1f, x, 0, d, wt, 0, mp, 0f, out, 0, mp);
             for (int r = 0; r < rows; r++) {
                 float half = 0.5f * scale * LinearKernel.dot(x, r * d, x, r * d, d), max = Float.NEGATIVE_INFINITY;
                 int o = r * mp;

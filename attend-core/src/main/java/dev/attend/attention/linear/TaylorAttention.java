@@ -36,6 +36,8 @@ public final class TaylorAttention extends KernelAttention {
         @Override public int features() { return 1 + d + d * (d + 1) / 2; }
         @Override public int stride() { return Gemm.pad(features()); }
         @Override public boolean scaled() { return false; }
+        /** A product and a scale per quadratic feature, a scale per linear one. */
+        @Override public double flopsPerRow(int dim) { return dim * (dim + 1.0) + dim; }
 
         @Override
         public void map(Side side, float[] x, int rows, int dim, int pos0, float[] out, float[] logScale) {

@@ -1,5 +1,8 @@
 package dev.attend.attention.mixer;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Complex FFT in double precision for the token mixers: iterative radix-2 for powers of two, Bluestein's chirp-z
  * (three power-of-two FFTs) for any other length, so every length costs {@code O(n log n)}. Arrays hold the real and
@@ -67,22 +70,35 @@ final class Fft {
         return 5.0 * n * Integer.numberOfTrailingZeros(n);
     }
 
-    /** {@code cos, sin} of {@code -2 pi k / n} for k < n / 2, interleaved, per power-of-two size: the twiddles of every stage. */
-    private static final java.util.concurrent.ConcurrentHashMap<Integer, double[]> TWIDDLES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
 
-    private static double[] twiddles(int n) {
+    /**
+     * The twiddles of every stage of a size, {@code cos} and {@code sin} of {@code -2 pi k / len} for the stage of
+     * half-length {@code h = len / 2} at {@code [h - 1 + k]}, k < h: contiguous per stage, so a stage loads them as
+     * vectors (n - 1 of each per size, 8 MB at n = 2^19; computed once per size).
+     */
+    private record Twiddles(double[] cos, double[] sin) {}
+
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, Twiddles> TWIDDLES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Twiddles twiddles(int n) {
         return TWIDDLES.computeIfAbsent(n, size -> {
-            double[] w = new double[Math.max(2, size)];
-            for (int k = 0; k < size / 2; k++) {
-                double a = -2 * Math.PI * k / size;
-                w[2 * k] = Math.cos(a);
-                w[2 * k + 1] = Math.sin(a);
+            double[] c = new double[Math.max(1, size - 1)], sn = new double[Math.max(1, size - 1)];
+            for (int h = 1; h < size; h <<= 1) {
+                for (int k = 0; k < h; k++) {
+                    double a = -Math.PI * k / h;
+                    c[h - 1 + k] = Math.cos(a);
+                    sn[h - 1 + k] = Math.sin(a);
+                }
             }
-            return w;
+            return new Twiddles(c, sn);
         });
     }
 
-    /** Radix-2 in place; {@code re.length} a power of two. Twiddles come from a table (exact to rounding at every stage). */
+    /**
+     * Radix-2 in place; {@code re.length} a power of two. Twiddles come from a table (exact to rounding at every
+     * stage); a stage whose half-length holds whole vectors runs its butterflies {@link #S} lanes at a time.
+     */
     static void radix2(double[] re, double[] im, boolean inverse) {
         int n = re.length;
         for (int i = 1, j = 0; i < n; i++) {
@@ -94,14 +110,29 @@ final class Fft {
                 t = im[i]; im[i] = im[j]; im[j] = t;
             }
         }
-        double[] w = twiddles(n);
+        Twiddles w = twiddles(n);
         double sign = inverse ? -1 : 1;
-        for (int len = 2; len <= n; len <<= 1) {
-            int half = len / 2, stride = n / len;
-            for (int i = 0; i < n; i += len) {
+        int lanes = S.length();
+        for (int half = 1; half < n; half <<= 1) {
+            int at = half - 1;
+            for (int i = 0; i < n; i += 2 * half) {
+                if (half >= lanes) {
+                    for (int k = 0; k < half; k += lanes) {
+                        int p = i + k, q = p + half;
+                        DoubleVector cr = DoubleVector.fromArray(S, w.cos, at + k), ci = DoubleVector.fromArray(S, w.sin, at + k).mul(sign);
+                        DoubleVector br = DoubleVector.fromArray(S, re, q), bi = DoubleVector.fromArray(S, im, q);
+                        DoubleVector xr = br.mul(cr).sub(bi.mul(ci)), xi = br.mul(ci).add(bi.mul(cr));
+                        DoubleVector ar = DoubleVector.fromArray(S, re, p), ai = DoubleVector.fromArray(S, im, p);
+                        ar.sub(xr).intoArray(re, q);
+                        ai.sub(xi).intoArray(im, q);
+                        ar.add(xr).intoArray(re, p);
+                        ai.add(xi).intoArray(im, p);
+                    }
+                    continue;
+                }
                 for (int k = 0; k < half; k++) {
                     int p = i + k, q = p + half;
-                    double cr = w[2 * k * stride], ci = sign * w[2 * k * stride + 1];
+                    double cr = w.cos[at + k], ci = sign * w.sin[at + k];
                     double xr = re[q] * cr - im[q] * ci, xi = re[q] * ci + im[q] * cr;
                     re[q] = re[p] - xr;
                     im[q] = im[p] - xi;

@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  * real and imaginary parts of {@code A'^(T-1-i) C B'}); a scan over the chunks, {@code S_k = A'^T S_(k-1) + (U W)_(k-1)},
  * gives the state each chunk starts from; and the outputs are {@code U Toe + S G}, the chunk's own Toeplitz part
  * ({@code K[j - i]}, {@code i <= j}) and the carried state read out ({@code G [2N x T]}, {@code 2 Re A'^(j+1)}). That
- * is {@code 2 T (4N + T)} FLOPs per token and channel ({@link #mixFlops}). A chunk holding a non-finite input has its
+ * is {@code 2 (4N + T)} FLOPs per token and channel ({@link #mixFlops}). A chunk holding a non-finite input has its
  * rows summed directly, so the value reaches only the rows at and after it.
  */
 public final class S4dMixer extends ConvolutionMixer implements RecurrentMechanism {
@@ -92,11 +92,11 @@ public final class S4dMixer extends ConvolutionMixer implements RecurrentMechani
         }
     }
 
-    /** {@code 2 T (4N + T)} FLOPs per token and channel, twice for the symmetric form. */
+    /** {@code 2 (4N + T)} FLOPs per token and channel (the three GEMMs), twice for the symmetric form. */
     @Override
     double mixFlops(int l, int d, boolean causal) {
         double chunked = (double) ((l + CHUNK - 1) / CHUNK) * CHUNK;
-        return (causal ? 1 : 2) * 2.0 * CHUNK * (4.0 * states + CHUNK) * chunked * d;
+        return (causal ? 1 : 2) * 2.0 * (4.0 * states + CHUNK) * chunked * d;
     }
 
     /** Channel c's W [T x 2N], G [2N x T], Toe [T x T] (row i, column j: K[j - i] for i <= j), A'^T and K[0..T). */

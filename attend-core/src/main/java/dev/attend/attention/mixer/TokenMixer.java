@@ -53,17 +53,10 @@ public abstract class TokenMixer extends AttentionMechanism {
         Tensor out = Tensor.zeros(b, hq, l, d);
         Parallel.forEach(b * hq, (bh, worker) -> {
             long kv = (long) (bh / hq * hkv + bh % hq / per) * l;
-            float[] row = new float[d];
             double[][] v = new double[d][l], o = new double[d][l];
-            for (int t = 0; t < l; t++) {
-                p.v().readRow(kv + t, row, 0);
-                for (int c = 0; c < d; c++) v[c][t] = row[c];
-            }
+            read(p.v(), kv, l, d, v);
             mix(v, causal, o);
-            for (int t = 0; t < l; t++) {
-                for (int c = 0; c < d; c++) row[c] = (float) o[c][t];
-                out.writeRow((long) bh * l + t, row, 0);
-            }
+            write(o, out, (long) bh * l, l, d);
         });
         return AttentionResult.withoutLse(out, new AttentionResult.Stats(b * hq, 0, 0, (double) b * hq * mixFlops(l, d, causal), 0));
     }
@@ -74,22 +67,43 @@ public abstract class TokenMixer extends AttentionMechanism {
         boolean causal = !p.mask().kind().orElse("").equals("full");
         Tensor dv = Tensor.zeros(b, hkv, l, d);
         Parallel.forEach(b * hkv, (bk, worker) -> {
-            float[] row = new float[d];
             double[][] g = new double[d][l], o = new double[d][l], sum = new double[d][l];
             for (int h = 0; h < per; h++) {
-                long q = (long) (bk / hkv * hq + bk % hkv * per + h) * l;
-                for (int t = 0; t < l; t++) {
-                    dOut.readRow(q + t, row, 0);
-                    for (int c = 0; c < d; c++) g[c][t] = row[c];
-                }
+                read(dOut, (long) (bk / hkv * hq + bk % hkv * per + h) * l, l, d, g);
                 mixTransposed(g, causal, o);
                 for (int c = 0; c < d; c++) for (int t = 0; t < l; t++) sum[c][t] += o[c][t];
             }
-            for (int t = 0; t < l; t++) {
-                for (int c = 0; c < d; c++) row[c] = (float) sum[c][t];
-                dv.writeRow((long) bk * l + t, row, 0);
-            }
+            write(sum, dv, (long) bk * l, l, d);
         });
         return new Gradients(Tensor.zeros(p.q().shape()), Tensor.zeros(p.k().shape()), dv);
+    }
+
+    /** Rows a block at a time: each channel's array is written in runs of {@link #BLOCK} tokens, not one token per row read. */
+    private static final int BLOCK = 32;
+
+    /** {@code v[c][t] = x[row0 + t][c]}: one head of {@code l} rows of {@code d}, channel by channel. */
+    private static void read(Tensor x, long row0, int l, int d, double[][] v) {
+        float[] rows = new float[BLOCK * d];
+        for (int t0 = 0; t0 < l; t0 += BLOCK) {
+            int n = Math.min(BLOCK, l - t0);
+            for (int t = 0; t < n; t++) x.readRow(row0 + t0 + t, rows, t * d);
+            for (int c = 0; c < d; c++) {
+                double[] vc = v[c];
+                for (int t = 0; t < n; t++) vc[t0 + t] = rows[t * d + c];
+            }
+        }
+    }
+
+    /** {@code y[row0 + t][c] = o[c][t]}: the inverse of {@link #read}, rounding to float. */
+    private static void write(double[][] o, Tensor y, long row0, int l, int d) {
+        float[] rows = new float[BLOCK * d];
+        for (int t0 = 0; t0 < l; t0 += BLOCK) {
+            int n = Math.min(BLOCK, l - t0);
+            for (int c = 0; c < d; c++) {
+                double[] oc = o[c];
+                for (int t = 0; t < n; t++) rows[t * d + c] = (float) oc[t0 + t];
+            }
+            for (int t = 0; t < n; t++) y.writeRow(row0 + t0 + t, rows, t * d);
+        }
     }
 }
