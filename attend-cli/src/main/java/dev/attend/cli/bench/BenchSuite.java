@@ -26,8 +26,9 @@ import java.util.function.Supplier;
  *   mechanisms: to 4K; their forward length curves are the scaling suite's). Unsupported combinations are "X" cells with the descriptor's reason.</li>
  *   <li>{@code decode}: KV 4K to 256K (quick: to 64K) x every decoding mechanism, batch 1 and 8.</li>
  *   <li>{@code fidelity}: {@link FidelityCases}.</li>
- *   <li>{@code scaling}: cost against length for every mechanism (causal, 2 heads; exact ones 1K to 16K, the others 1K
- *   to 16K, 64K and 256K), the scalar loop beside them (1K to 4K), and flash against threads.</li>
+ *   <li>{@code scaling}: cost against length for every mechanism (causal, or full without a causal form; 2 heads;
+ *   exact ones 1K to 16K, the others 1K to 16K, 64K and 256K), the scalar loop beside them (1K to 4K), and flash
+ *   against threads.</li>
  *   <li>{@code peers}: the shared workloads in ONNX Runtime, libtorch and Jlama (each in its own JVM) and the
  *   scalar loop, beside Attend's own.</li>
  *   <li>{@code exact}: the exact kernels on the workloads of {@link Workloads#exact} (the README's table).</li>
@@ -58,13 +59,12 @@ public final class BenchSuite {
 
     /**
      * The share of a mechanism's time budget its cases get in {@code suite}: the kernels, decode and peers suites the
-     * whole budget; fidelity (a few budget settings on four input families at one shape) 0.3; scaling (the length
-     * sweeps to 256K, where the approximate mechanisms' cost curves and efficiency lengths come from) 0.75.
+     * whole budget, and so does scaling (the length sweeps to 256K, where the approximate mechanisms' cost curves and
+     * efficiency lengths come from); fidelity (a few budget settings on four input families at one shape) 0.3.
      */
     public static double budgetShare(String suite) {
         return switch (suite) {
             case "fidelity" -> 0.3;
-            case "scaling" -> 0.75;
             default -> 1.0;
         };
     }
@@ -214,9 +214,10 @@ public final class BenchSuite {
     }
 
     /**
-     * Cost against length, causal, at 2 heads (cost is linear in heads; two keep both workers busy): exact mechanisms
-     * 1K to 16K (quadratic: long enough for their exponent), the others to 256K (their budgets cut a quadratic one
-     * short), and the scalar loop at 1K to 4K (quick: 2K), the plain baseline of the efficiency lengths.
+     * Cost against length at 2 heads (cost is linear in heads; two keep both workers busy), causal, or with no mask
+     * for a mechanism without a causal form (Nystromformer, FNet, SDIM; exact ones run both, as their reference):
+     * exact mechanisms 1K to 16K (quadratic: long enough for their exponent), the others to 256K (their budgets cut a
+     * quadratic one short), and the scalar loop at 1K to 4K (quick: 2K), the plain baseline of the efficiency lengths.
      */
     static List<BenchCase> scaling(boolean quick) {
         List<BenchCase> out = new ArrayList<>();
@@ -225,9 +226,13 @@ public final class BenchSuite {
             if (d.isOracle()) continue;
             String spec = Attention.of(d.name()).spec();
             if (d.capabilities().decode()) continue;  // decoders scale with the cache: the decode suite
-            for (int n : scalingLengths(d.isExact(), quick)) {
-                out.add(KernelCases.of("scaling", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, heads, heads, n, 128),
-                        Workload.MaskAt.fixed("causal")), null));
+            boolean causal = d.capabilities().patterns().contains(dev.attend.attention.Pattern.CAUSAL_SELF);
+            List<String> masks = d.isExact() ? List.of("causal", "full") : List.of(causal ? "causal" : "full");
+            for (String mask : masks) {
+                for (int n : scalingLengths(d.isExact(), quick)) {
+                    out.add(KernelCases.of("scaling", new Workload(spec, Workload.Pass.FORWARD, Workload.Shape.self(1, heads, heads, n, 128),
+                            Workload.MaskAt.fixed(mask)), null));
+                }
             }
         }
         for (int n = 1024; n <= (quick ? 2048 : 4096); n *= 2) {

@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.DoubleAdder;
  * {@code O(L m D)}. Performer, cosFormer, elu+1 and Taylor are this class with their own map.
  *
  * <p>Shapes {@code q [B, Hq, Lq, D]}, {@code k, v [B, Hkv, Lk, D]} (GQA: the q heads of a group read the same
- * keys). Masks: {@code full} (self or cross: one pass over the keys builds the state, one over the queries reads it)
- * and {@code causal} / {@code causal-br} at {@code Lq == Lk} (chunked prefix sums). No log-sum-exp: results are
+ * keys). Masks: {@code full} (self or cross: one pass over the keys builds the state, one over the queries reads it),
+ * {@code padding} (the same over each batch entry's valid keys only: a text classifier's padded batch; a row with
+ * none gives 0) and {@code causal} / {@code causal-br} at {@code Lq == Lk} (chunked prefix sums). No log-sum-exp: results are
  * {@link AttentionResult#withoutLse}. Cost per (b, q head): {@code 4 L m D} FLOPs plus, causal, {@code L C (2m + D)}
  * for the chunks; memory a few chunk buffers and the {@code m x D} state per worker.
  *
@@ -50,7 +51,7 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
         return MechanismDescriptor.builder(name, factory)
                 .param(Param.ofInt("chunk", 64, 1, 4096, "rows per chunk of the causal prefix sums (a masked chunk x chunk GEMM inside, the state across)"))
                 .patterns(Pattern.NONCAUSAL_SELF, Pattern.CAUSAL_SELF, Pattern.NONCAUSAL_CROSS)
-                .masks(MaskSupport.listed("full", "causal", "causal-br"))
+                .masks(MaskSupport.listed("full", "causal", "causal-br", "padding"))
                 .backward(true)
                 .recurrent();
     }
@@ -69,7 +70,19 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
     }
 
     static boolean causal(AttentionProblem p) {
-        return !p.mask().kind().orElse("").equals("full");
+        String kind = p.mask().kind().orElse("");
+        return kind.equals("causal") || kind.equals("causal-br");
+    }
+
+    /**
+     * The keys batch entry {@code b} sees: all of them, or with a padding mask its valid prefix (the keys after it
+     * are never read, so a non-finite value there cannot reach a result).
+     */
+    static int validKeys(AttentionProblem p, int b) {
+        if (!p.mask().kind().orElse("").equals("padding")) return p.lk();
+        int n = 0;
+        while (n < p.lk() && p.mask().visible(b, 0, 0, n, p.lq(), p.lk())) n++;
+        return n;
     }
 
     @Override
@@ -81,12 +94,12 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
         Tensor out = Tensor.zeros(b, hq, lq, d);
         DoubleAdder flops = new DoubleAdder();
         Parallel.forEach(b * hq, (bh, worker) -> {
-            int kvRow = bh / hq * hkv + bh % hq / per;
+            int kvRow = bh / hq * hkv + bh % hq / per, valid = validKeys(p, bh / hq);
             LinearKernel kern = new LinearKernel(chunk, map.stride(), d);
             float[] x = new float[chunk * d], row = new float[d];
             if (!causal) {
-                for (int c0 = 0; c0 < lk; c0 += chunk) {
-                    int t = Math.min(chunk, lk - c0);
+                for (int c0 = 0; c0 < valid; c0 += chunk) {
+                    int t = Math.min(chunk, valid - c0);
                     loadKeys(p, map, kern, kvRow, c0, t, x);
                     kern.stabilise(t, map.scaled());
                     kern.addKeys(t);
@@ -108,7 +121,7 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
                     out.writeRow((long) bh * lq + c0 + i, row, 0);
                 }
             }
-            flops.add(kern.flops() + map.flopsPerRow(d) * ((double) lq + lk));
+            flops.add(kern.flops() + map.flopsPerRow(d) * ((double) lq + valid));
         });
         return AttentionResult.withoutLse(out, new AttentionResult.Stats((long) b * hq * ((lq + chunk - 1) / chunk), 0, 0, flops.sum(), 0));
     }
@@ -139,11 +152,12 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
             long[] qBases = new long[per];
             for (int h = 0; h < per; h++) qBases[h] = (long) (bk / hkv * hq + bk % hkv * per + h) * lq;
             float[] gk = new float[lk * d], gv = new float[lk * d];
-            work.keyScale(p.k(), kBase, lk);
+            int valid = validKeys(p, bk / hkv);   // padding keys: never read, their gradients 0
+            work.keyScale(p.k(), kBase, valid);
             if (causal) {
                 for (long qBase : qBases) work.causal(p.q(), p.k(), p.v(), dOut, qBase, kBase, lk, dq, gk, gv);
             } else {
-                work.full(p.q(), p.k(), p.v(), dOut, qBases, lq, kBase, lk, dq, gk, gv);
+                work.full(p.q(), p.k(), p.v(), dOut, qBases, lq, kBase, valid, dq, gk, gv);
             }
             for (int j = 0; j < lk; j++) {
                 dk.writeRow(kBase + j, gk, j * d);

@@ -188,4 +188,50 @@ class KernelAttentionTest {
             }
         }
     }
+
+    /**
+     * Padding: each batch entry equals the mechanism on its valid keys alone, forward and backward (self and cross, GQA);
+     * non-finite values in the padding reach nothing; the padding keys' gradients are 0; an entry with no valid key gives 0.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"linear", "cosformer", "taylor", "performer"})
+    void paddingEqualsTheValidKeysAloneAndThePaddingReachesNothing(String name) {
+        KernelAttention m = mechanism(name, 8);
+        for (int lq : new int[] {L, 20}) {
+            int[] valid = {23, 0};
+            AttentionProblem p = problem(41, 4, 2, lq, L, Masks.padding(valid));
+            for (int j = valid[0]; j < L; j++) {
+                p.k().set(Float.NaN, 0, 1, j, 2);
+                p.v().set(Float.POSITIVE_INFINITY, 0, 0, j, 4);
+            }
+            Tensor dOut = Tensor.randn(42, p.q().shape());
+            AttentionResult got = m.forward(p);
+            Gradients g = m.backward(p, got, dOut);
+            AttentionProblem alone = AttentionProblem.of(p.q().slice(0, 0, 1), p.k().slice(0, 0, 1).slice(2, 0, valid[0]),
+                    p.v().slice(0, 0, 1).slice(2, 0, valid[0]), Masks.full());
+            AttentionResult want = m.forward(alone);
+            Gradients wg = m.backward(alone, want, dOut.slice(0, 0, 1));
+            for (int h = 0; h < 4; h++) {
+                for (int i = 0; i < lq; i++) {
+                    for (int x = 0; x < D; x++) {
+                        assertEquals(want.out().get(0, h, i, x), got.out().get(0, h, i, x), 1e-6f, name + " out");
+                        assertEquals(wg.dq().get(0, h, i, x), g.dq().get(0, h, i, x), 1e-6f, name + " dq");
+                        assertEquals(0f, got.out().get(1, h, i, x), name + ": no valid key gives 0");
+                        assertEquals(0f, g.dq().get(1, h, i, x), name + ": no valid key, no gradient");
+                    }
+                }
+            }
+            for (int h = 0; h < 2; h++) {
+                for (int j = 0; j < L; j++) {
+                    for (int x = 0; x < D; x++) {
+                        float wk = j < valid[0] ? wg.dk().get(0, h, j, x) : 0f, wv = j < valid[0] ? wg.dv().get(0, h, j, x) : 0f;
+                        assertEquals(wk, g.dk().get(0, h, j, x), 1e-6f, name + " dk[" + j + "]");
+                        assertEquals(wv, g.dv().get(0, h, j, x), 1e-6f, name + " dv[" + j + "]");
+                        assertEquals(0f, g.dk().get(1, h, j, x));
+                        assertEquals(0f, g.dv().get(1, h, j, x));
+                    }
+                }
+            }
+        }
+    }
 }
