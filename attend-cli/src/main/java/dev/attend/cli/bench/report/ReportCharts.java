@@ -144,7 +144,25 @@ final class ReportCharts {
         addLines(c, series, labels);
         return new Drawn(group, "recurrent-decode.png", title,
                 "One decode step of each mechanism's constant-size recurrent state (one head), after the history on the x axis: a flat "
-                        + "line is decoding whose cost does not grow with the context. Histories whose setup would take too long are left out.", c);
+                        + "line is decoding whose cost does not grow with the context. Histories whose setup would take too long are left out."
+                        + stateSizes(rs, labels), c);
+    }
+
+    /** " State per head: performer 33,024 floats at D=64, ..." from the registry (a spec it no longer knows is left out). */
+    private static String stateSizes(List<BenchResult> rs, Labels labels) {
+        Map<String, String> sizes = new LinkedHashMap<>();
+        for (BenchResult r : rs) {
+            if (sizes.containsKey(r.mechanism())) continue;
+            try {
+                if (dev.attend.attention.Attention.of(r.mechanism()) instanceof dev.attend.attention.RecurrentMechanism m) {
+                    long floats = m.newState(r.headDim(), (float) (1 / Math.sqrt(r.headDim())), 1).stateFloats();
+                    sizes.put(r.mechanism(), labels.of(r.mechanism()) + " " + String.format(java.util.Locale.ROOT, "%,d", floats) + " floats at D=" + r.headDim());
+                }
+            } catch (IllegalArgumentException e) {
+                // not a registered mechanism here (a results file from another version): no size to give
+            }
+        }
+        return sizes.isEmpty() ? "" : " State per head: " + String.join(", ", sizes.values()) + ".";
     }
 
     /** One line of a length chart: its legend name, the mechanism spec and mask group it draws, and length to value. */
