@@ -70,11 +70,11 @@ public final class BenchRunner {
         public static Settings full() {
             // The JIT is warmed before the run, so half a second of warm-up per case is enough. Budgets (the kernels
             // suite's; the others get BenchSuite.budgetShare of them): 40 s per approximate mechanism, 12 minutes for an
-            // exact one (flash's mask grid, block-sparse densities and length sweep to 64K), and 1 minute of
-            // re-measuring, for the whole run (24 mechanisms, about 2,400 cases) to fit 45 minutes on 2 cores (40.6
-            // minutes measured with 10 minutes for flash, which then lost its lengths above 16K); the peaks (about 2 s a
-            // sample) every 90 s.
-            return new Settings(2, 0.5, 5, 0.5, 4.0, 200, 0.05, 0.20, 120.0, 90.0, 40.0, 720.0, 60.0);
+            // exact one (flash's mask grid, block-sparse densities and length sweep to 64K), and 30 s of
+            // re-measuring, for the whole run (24 mechanisms, about 2,300 cases) to fit about 45 minutes on 2 cores (49
+            // minutes measured with the scaling suite's lengths in steps of two and a minute of re-measuring); the
+            // peaks (about 2 s a sample) every 90 s.
+            return new Settings(2, 0.5, 5, 0.5, 4.0, 200, 0.05, 0.20, 120.0, 90.0, 40.0, 720.0, 30.0);
         }
 
         public static Settings quick() {

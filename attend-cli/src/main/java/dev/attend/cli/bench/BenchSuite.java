@@ -27,8 +27,8 @@ import java.util.function.Supplier;
  *   <li>{@code decode}: KV 4K to 256K (quick: to 64K) x every decoding mechanism, batch 1 and 8.</li>
  *   <li>{@code fidelity}: {@link FidelityCases}.</li>
  *   <li>{@code scaling}: cost against length for every mechanism (causal, or full without a causal form; 2 heads;
- *   exact ones 1K to 16K, the others 1K to 16K, 64K and 256K), the scalar loop beside them (1K to 4K), and flash
- *   against threads.</li>
+ *   exact ones at 1K, 4K and 16K, the others also at 64K and 256K), the scalar loop beside them (1K to 4K), and
+ *   flash against threads.</li>
  *   <li>{@code peers}: the shared workloads in ONNX Runtime, libtorch and Jlama (each in its own JVM) and the
  *   scalar loop, beside Attend's own.</li>
  *   <li>{@code exact}: the exact kernels on the workloads of {@link Workloads#exact} (the README's table).</li>
@@ -59,12 +59,13 @@ public final class BenchSuite {
 
     /**
      * The share of a mechanism's time budget its cases get in {@code suite}: the kernels, decode and peers suites the
-     * whole budget, and so does scaling (the length sweeps to 256K, where the approximate mechanisms' cost curves and
-     * efficiency lengths come from); fidelity (a few budget settings on four input families at one shape) 0.3.
+     * whole budget; fidelity (a few budget settings on four input families at one shape) 0.3; scaling (the length
+     * sweeps to 256K, where the approximate mechanisms' cost curves and efficiency lengths come from) 0.75.
      */
     public static double budgetShare(String suite) {
         return switch (suite) {
             case "fidelity" -> 0.3;
+            case "scaling" -> 0.75;
             default -> 1.0;
         };
     }
@@ -205,12 +206,14 @@ public final class BenchSuite {
         return out;
     }
 
-    /** The scaling suite's lengths for a mechanism: 1K to 16K, then 64K and 256K for an approximate one (quick: to 4K). */
+    /**
+     * The scaling suite's lengths for a mechanism: 1K, 4K and 16K, then 64K and 256K for an approximate one (quick: 1K,
+     * 2K, 4K). Steps of four: five points fit an exponent, and each case costs about a second of timing however short
+     * its call.
+     */
     static List<Integer> scalingLengths(boolean exact, boolean quick) {
-        List<Integer> out = new ArrayList<>();
-        for (int n = 1024; n <= (quick ? 4096 : 16384); n *= 2) out.add(n);
-        if (!quick && !exact) out.addAll(List.of(65536, 262144));
-        return out;
+        if (quick) return List.of(1024, 2048, 4096);
+        return exact ? List.of(1024, 4096, 16384) : List.of(1024, 4096, 16384, 65536, 262144);
     }
 
     /**
@@ -226,7 +229,8 @@ public final class BenchSuite {
             if (d.isOracle()) continue;
             String spec = Attention.of(d.name()).spec();
             if (d.capabilities().decode()) continue;  // decoders scale with the cache: the decode suite
-            boolean causal = d.capabilities().patterns().contains(dev.attend.attention.Pattern.CAUSAL_SELF);
+            boolean causal = d.capabilities().patterns().contains(dev.attend.attention.Pattern.CAUSAL_SELF)
+                    && d.capabilities().masks().accepts(dev.attend.attention.mask.Masks.causal());
             List<String> masks = d.isExact() ? List.of("causal", "full") : List.of(causal ? "causal" : "full");
             for (String mask : masks) {
                 for (int n : scalingLengths(d.isExact(), quick)) {
