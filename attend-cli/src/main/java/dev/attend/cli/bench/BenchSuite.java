@@ -2,10 +2,12 @@ package dev.attend.cli.bench;
 
 import dev.attend.attention.Attention;
 import dev.attend.attention.MechanismDescriptor;
+import dev.attend.attention.Pattern;
 import dev.attend.attention.Workload;
 import dev.attend.attention.Workloads;
 import dev.attend.attention.decode.DecodeAttention;
 import dev.attend.attention.mask.MaskType;
+import dev.attend.attention.mask.Masks;
 import dev.attend.simd.Parallel;
 import dev.attend.tensor.DType;
 
@@ -229,8 +231,7 @@ public final class BenchSuite {
             if (d.isOracle()) continue;
             String spec = Attention.of(d.name()).spec();
             if (d.capabilities().decode()) continue;  // decoders scale with the cache: the decode suite
-            boolean causal = d.capabilities().patterns().contains(dev.attend.attention.Pattern.CAUSAL_SELF)
-                    && d.capabilities().masks().accepts(dev.attend.attention.mask.Masks.causal());
+            boolean causal = d.capabilities().patterns().contains(Pattern.CAUSAL_SELF) && d.capabilities().masks().accepts(Masks.causal());
             List<String> masks = d.isExact() ? List.of("causal", "full") : List.of(causal ? "causal" : "full");
             for (String mask : masks) {
                 for (int n : scalingLengths(d.isExact(), quick)) {

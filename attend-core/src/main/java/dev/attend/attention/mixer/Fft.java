@@ -3,6 +3,8 @@ package dev.attend.attention.mixer;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * Complex FFT in double precision for the token mixers: iterative radix-2 for powers of two, Bluestein's chirp-z
  * (three power-of-two FFTs) for any other length, so every length costs {@code O(n log n)}. Arrays hold the real and
@@ -79,7 +81,7 @@ final class Fft {
      */
     private record Twiddles(double[] cos, double[] sin) {}
 
-    private static final java.util.concurrent.ConcurrentHashMap<Integer, Twiddles> TWIDDLES = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Integer, Twiddles> TWIDDLES = new ConcurrentHashMap<>();
 
     private static Twiddles twiddles(int n) {
         return TWIDDLES.computeIfAbsent(n, size -> {

@@ -6,7 +6,9 @@ import dev.attend.attention.Param;
 import dev.attend.attention.Params;
 import dev.attend.attention.RecurrentMechanism;
 import dev.attend.attention.RecurrentState;
+import dev.attend.simd.MatMul;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -73,13 +75,14 @@ public final class S4dMixer extends ConvolutionMixer implements RecurrentMechani
     void mix(double[][] v, boolean causal, double[][] out) {
         int d = v.length, l = v[0].length, t = CHUNK, chunks = (l + t - 1) / t, n2 = 2 * states;
         float[] u = new float[chunks * t], y = new float[chunks * t], added = new float[chunks * n2], start = new float[chunks * n2];
-        float[] w = new float[t * n2], g = new float[n2 * t], toe = new float[t * t], carry = new float[2 * states];
+        float[] w = new float[t * n2], g = new float[n2 * t], toe = new float[t * t];
+        double[] carry = new double[2 * states];
         double[] k = new double[t];
         for (int c = 0; c < d; c++) {
             channelMatrices(c, w, g, toe, carry, k);
             for (int pass = 0; pass < (causal ? 1 : 2); pass++) {
                 boolean reversed = pass == 1;   // the anti-causal half: the causal form on the reversed sequence
-                java.util.Arrays.fill(u, l, u.length, 0f);   // the partial last chunk: zeros reach no real row
+                Arrays.fill(u, l, u.length, 0f);   // the partial last chunk: zeros reach no real row
                 double[] x = v[c], o = out[c];
                 for (int i = 0; i < l; i++) u[i] = (float) x[reversed ? l - 1 - i : i];
                 scan(u, y, added, start, w, g, toe, carry, k, chunks);
@@ -100,10 +103,10 @@ public final class S4dMixer extends ConvolutionMixer implements RecurrentMechani
     }
 
     /** Channel c's W [T x 2N], G [2N x T], Toe [T x T] (row i, column j: K[j - i] for i <= j), A'^T and K[0..T). */
-    private void channelMatrices(int c, float[] w, float[] g, float[] toe, float[] carry, double[] k) {
+    private void channelMatrices(int c, float[] w, float[] g, float[] toe, double[] carry, double[] k) {
         double[][] ch = channel(c);
         int t = CHUNK, n2 = 2 * states;
-        java.util.Arrays.fill(k, 0);
+        Arrays.fill(k, 0);
         for (int n = 0; n < states; n++) {
             double ar = ch[0][n], ai = ch[1][n], zr = ch[2][n], zi = ch[3][n];   // z = C B' A'^j
             double pr = 1, pi = 0;                                                // p = A'^j
@@ -120,17 +123,17 @@ public final class S4dMixer extends ConvolutionMixer implements RecurrentMechani
                 g[n * t + j] = (float) (2 * pr);             // p is now A'^(j+1)
                 g[(states + n) * t + j] = (float) (-2 * pi);
             }
-            carry[2 * n] = (float) pr;                        // A'^T
-            carry[2 * n + 1] = (float) pi;
+            carry[2 * n] = pr;                                // A'^T
+            carry[2 * n + 1] = pi;
         }
         for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) toe[i * t + j] = j >= i ? (float) k[j - i] : 0f;
     }
 
     /** One channel's causal form over {@code chunks} chunks of {@code u}, into {@code y}. */
-    private void scan(float[] u, float[] y, float[] added, float[] start, float[] w, float[] g, float[] toe, float[] carry,
+    private void scan(float[] u, float[] y, float[] added, float[] start, float[] w, float[] g, float[] toe, double[] carry,
                       double[] k, int chunks) {
         int t = CHUNK, n2 = 2 * states;
-        dev.attend.simd.MatMul.gemmSerial(false, false, chunks, n2, t, 1f, u, 0, t, w, 0, n2, 0f, added, 0, n2);
+        MatMul.gemmSerial(false, false, chunks, n2, t, 1f, u, 0, t, w, 0, n2, 0f, added, 0, n2);
         double[] sr = new double[states], si = new double[states];
         for (int ch = 0; ch < chunks; ch++) {
             for (int n = 0; n < states; n++) {
@@ -142,8 +145,8 @@ public final class S4dMixer extends ConvolutionMixer implements RecurrentMechani
                 sr[n] = r;
             }
         }
-        dev.attend.simd.MatMul.gemmSerial(false, false, chunks, t, t, 1f, u, 0, t, toe, 0, t, 0f, y, 0, t);
-        dev.attend.simd.MatMul.gemmSerial(false, false, chunks, t, n2, 1f, start, 0, n2, g, 0, t, 1f, y, 0, t);
+        MatMul.gemmSerial(false, false, chunks, t, t, 1f, u, 0, t, toe, 0, t, 0f, y, 0, t);
+        MatMul.gemmSerial(false, false, chunks, t, n2, 1f, start, 0, n2, g, 0, t, 1f, y, 0, t);
         for (int ch = 0; ch < chunks; ch++) {
             boolean finite = true;
             for (int i = ch * t; i < (ch + 1) * t; i++) finite &= Float.isFinite(u[i]);
