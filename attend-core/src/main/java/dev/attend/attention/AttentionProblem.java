@@ -107,6 +107,17 @@ public record AttentionProblem(Tensor q, Tensor k, Tensor v, Mask mask, ScoreMod
         return this;
     }
 
+    /**
+     * The keys batch entry {@code b}'s first query sees, counted from key 0: {@code lk} under {@code full}, its length
+     * under {@code padding}. For the mechanisms whose masks give every row one key prefix (a padded batch); {@code O(n)}
+     * mask tests.
+     */
+    public int validKeys(int b) {
+        int n = 0;
+        while (n < lk() && mask.visible(b, 0, 0, n, lq(), lk())) n++;
+        return n;
+    }
+
     public int batch() { return (int) q.dim(0); }
     public int hq() { return (int) q.dim(1); }
     public int hkv() { return (int) k.dim(1); }

@@ -75,14 +75,13 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
     }
 
     /**
-     * The keys batch entry {@code b} sees: all of them, or with a padding mask its valid prefix (the keys after it
-     * are never read, so a non-finite value there cannot reach a result).
+     * The keys each batch entry sees: all of them, or with a padding mask its valid prefix (the keys after it are never
+     * read, so a non-finite value there cannot reach a result); causal masks read every key.
      */
-    static int validKeys(AttentionProblem p, int b) {
-        if (!p.mask().kind().orElse("").equals("padding")) return p.lk();
-        int n = 0;
-        while (n < p.lk() && p.mask().visible(b, 0, 0, n, p.lq(), p.lk())) n++;
-        return n;
+    static int[] validKeys(AttentionProblem p) {
+        int[] valid = new int[p.batch()];
+        for (int b = 0; b < valid.length; b++) valid[b] = causal(p) ? p.lk() : p.validKeys(b);
+        return valid;
     }
 
     @Override
@@ -93,8 +92,9 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
         float floor = denominatorFloor();
         Tensor out = Tensor.zeros(b, hq, lq, d);
         DoubleAdder flops = new DoubleAdder();
+        int[] keys = validKeys(p);
         Parallel.forEach(b * hq, (bh, worker) -> {
-            int kvRow = bh / hq * hkv + bh % hq / per, valid = validKeys(p, bh / hq);
+            int kvRow = bh / hq * hkv + bh % hq / per, valid = keys[bh / hq];
             LinearKernel kern = new LinearKernel(chunk, map.stride(), d);
             float[] x = new float[chunk * d], row = new float[d];
             if (!causal) {
@@ -146,13 +146,14 @@ public abstract class KernelAttention extends AttentionMechanism implements Recu
         boolean causal = causal(p);
         Tensor dq = Tensor.zeros(b, hq, lq, d), dk = Tensor.zeros(b, hkv, lk, d), dv = Tensor.zeros(b, hkv, lk, d);
         // One task per key/value head: its query heads' contributions to dk and dv add up in the task's own buffers.
+        int[] keys = validKeys(p);
         Parallel.forEach(b * hkv, (bk, worker) -> {
             LinearBackward work = new LinearBackward(map, chunk, d, denominatorFloor());
             long kBase = (long) bk * lk;
             long[] qBases = new long[per];
             for (int h = 0; h < per; h++) qBases[h] = (long) (bk / hkv * hq + bk % hkv * per + h) * lq;
             float[] gk = new float[lk * d], gv = new float[lk * d];
-            int valid = validKeys(p, bk / hkv);   // padding keys: never read, their gradients 0
+            int valid = keys[bk / hkv];   // padding keys: never read, their gradients 0
             work.keyScale(p.k(), kBase, valid);
             if (causal) {
                 for (long qBase : qBases) work.causal(p.q(), p.k(), p.v(), dOut, qBase, kBase, lk, dq, gk, gv);

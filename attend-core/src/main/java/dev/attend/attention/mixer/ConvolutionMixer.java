@@ -82,16 +82,9 @@ abstract class ConvolutionMixer extends TokenMixer {
 
     @Override
     void mixTransposed(double[][] g, boolean causal, double[][] out) {
-        int d = g.length, l = g[0].length;
-        double[][] reversed = new double[d][l];
-        for (int c = 0; c < d; c++) for (int t = 0; t < l; t++) reversed[c][t] = g[c][l - 1 - t];
-        mix(reversed, causal, out);
-        for (double[] o : out) {
-            for (int t = 0, u = l - 1; t < u; t++, u--) {
-                double x = o[t];
-                o[t] = o[u];
-                o[u] = x;
-            }
-        }
+        double[][] backwards = new double[g.length][];
+        for (int c = 0; c < g.length; c++) backwards[c] = reversed(g[c]);
+        mix(backwards, causal, out);
+        for (int c = 0; c < out.length; c++) out[c] = reversed(out[c]);
     }
 }

@@ -21,7 +21,7 @@ final class Fft {
             return;
         }
         // Bluestein: X_k = conj(w_k) sum_j (x_j conj(w_j)) w_{k-j}, w_j = e^{i pi j^2 / n} (sign flipped for inverse).
-        int m = Integer.highestOneBit(2 * n - 1) << 1;
+        int m = linearSize(n);
         double sign = inverse ? -1 : 1;
         double[] wr = new double[n], wi = new double[n];
         for (int j = 0; j < n; j++) {
@@ -58,14 +58,19 @@ final class Fft {
     /** FLOPs of {@link #dft} of length {@code n}: {@code 5 n log2 n} radix-2, three FFTs of 2n or more and the chirps by Bluestein. */
     static double dftFlops(int n) {
         if (Integer.bitCount(n) == 1) return radix2Flops(n);
-        int m = Integer.highestOneBit(2 * n - 1) << 1;
+        int m = linearSize(n);
         return 3 * radix2Flops(m) + 6.0 * m + 12.0 * n;
     }
 
     /** FLOPs of {@link #causalConvolutions} (two convolutions of length {@code n}): three FFTs of the padded size and the products. */
     static double causalConvolutionPairFlops(int n) {
-        int m = Integer.highestOneBit(Math.max(1, 2 * n - 1)) << 1;
+        int m = linearSize(n);
         return 3 * radix2Flops(m) + 20.0 * m;
+    }
+
+    /** The power of two above {@code 2n - 1}: room for a linear (not circular) convolution of two length-n signals. */
+    private static int linearSize(int n) {
+        return Integer.highestOneBit(Math.max(1, 2 * n - 1)) << 1;
     }
 
     private static double radix2Flops(int n) {
@@ -145,13 +150,6 @@ final class Fft {
         }
     }
 
-    /** {@code y_i = sum_{j <= i} h_{i - j} x_j} for i in [0, n): the causal convolution by one FFT product of size 2n. */
-    static double[] causalConvolution(double[] h, double[] x) {
-        double[] y = new double[x.length];
-        causalConvolutions(h, x, h, x, y, new double[x.length]);
-        return y;
-    }
-
     /**
      * Two causal convolutions of real signals at once, {@code y1 = h1 * x1} and {@code y2 = h2 * x2}: each pair of
      * real inputs is one complex FFT ({@code x1 + i x2}), split by the Hermitian symmetry of a real signal's spectrum,
@@ -159,7 +157,7 @@ final class Fft {
      * convolutions take six.
      */
     static void causalConvolutions(double[] h1, double[] x1, double[] h2, double[] x2, double[] y1, double[] y2) {
-        int n = x1.length, m = Integer.highestOneBit(Math.max(1, 2 * n - 1)) << 1;
+        int n = x1.length, m = linearSize(n);
         double[] hr = new double[m], hi = new double[m], xr = new double[m], xi = new double[m];
         System.arraycopy(h1, 0, hr, 0, n);
         System.arraycopy(h2, 0, hi, 0, n);
@@ -167,31 +165,24 @@ final class Fft {
         System.arraycopy(x2, 0, xi, 0, n);
         radix2(hr, hi, false);
         radix2(xr, xi, false);
-        // With Z = FFT(a + i b): A_k = (Z_k + conj Z_{m-k}) / 2, B_k = (Z_k - conj Z_{m-k}) / 2i. Each k and m - k are
-        // done together, as their outputs overwrite both.
+        // With Z = FFT(a + i b) and j = m - k: A_k = (Z_k + conj Z_j) / 2 and B_k = (Z_k - conj Z_j) / 2i. A real
+        // signal's spectrum has A_j = conj A_k, so the products at j are the conjugates of those at k: each pair
+        // (k, j) is read once and both are written.
         for (int k = 0; k <= m / 2; k++) {
             int j = (m - k) & (m - 1);
-            double[] a = split(hr, hi, k, j), b = split(xr, xi, k, j);
-            double[] c = split(hr, hi, j, k), e = split(xr, xi, j, k);
-            // Y1 = H1 X1, Y2 = H2 X2 at k and at j; out = Y1 + i Y2.
-            set(xr, xi, k, a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0], a[2] * b[2] - a[3] * b[3], a[2] * b[3] + a[3] * b[2]);
-            if (j != k) set(xr, xi, j, c[0] * e[0] - c[1] * e[1], c[0] * e[1] + c[1] * e[0], c[2] * e[2] - c[3] * e[3], c[2] * e[3] + c[3] * e[2]);
+            double h1r = (hr[k] + hr[j]) / 2, h1i = (hi[k] - hi[j]) / 2, h2r = (hi[k] + hi[j]) / 2, h2i = (hr[j] - hr[k]) / 2;
+            double x1r = (xr[k] + xr[j]) / 2, x1i = (xi[k] - xi[j]) / 2, x2r = (xi[k] + xi[j]) / 2, x2i = (xr[j] - xr[k]) / 2;
+            double y1r = h1r * x1r - h1i * x1i, y1i = h1r * x1i + h1i * x1r;   // Y1 = H1 X1
+            double y2r = h2r * x2r - h2i * x2i, y2i = h2r * x2i + h2i * x2r;   // Y2 = H2 X2
+            xr[k] = y1r - y2i;   // Y1 + i Y2 at k
+            xi[k] = y1i + y2r;
+            xr[j] = y1r + y2i;   // conj Y1 + i conj Y2 at j (the same cell when j == k, where both are real)
+            xi[j] = y2r - y1i;
         }
         radix2(xr, xi, true);
         for (int i = 0; i < n; i++) {
             y1[i] = xr[i] / m;
             y2[i] = xi[i] / m;
         }
-    }
-
-    /** The spectra at k of the real and imaginary inputs behind {@code Z}: {@code {A_re, A_im, B_re, B_im}}; j = m - k. */
-    private static double[] split(double[] zr, double[] zi, int k, int j) {
-        return new double[] {(zr[k] + zr[j]) / 2, (zi[k] - zi[j]) / 2, (zi[k] + zi[j]) / 2, (zr[j] - zr[k]) / 2};
-    }
-
-    /** {@code Z_k = Y1 + i Y2} for complex Y1 = (r1, i1), Y2 = (r2, i2). */
-    private static void set(double[] zr, double[] zi, int k, double r1, double i1, double r2, double i2) {
-        zr[k] = r1 - i2;
-        zi[k] = i1 + r2;
     }
 }

@@ -46,10 +46,15 @@ public abstract class TokenMixer extends AttentionMechanism {
     /** {@code out = P^T g}: the adjoint of {@link #mix} (the backward pass's map from output gradients to value gradients). */
     abstract void mixTransposed(double[][] g, boolean causal, double[][] out);
 
+    /** The lower-triangular form: {@code causal} or {@code causal-br} (square P, so they agree); {@code full} is not. */
+    private static boolean causal(AttentionProblem p) {
+        return !p.mask().kind().orElse("").equals("full");
+    }
+
     @Override
     protected AttentionResult compute(AttentionProblem p) {
         int b = p.batch(), hq = p.hq(), hkv = p.hkv(), l = p.lq(), d = p.headDim(), per = hq / hkv;
-        boolean causal = !p.mask().kind().orElse("").equals("full");
+        boolean causal = causal(p);
         Tensor out = Tensor.zeros(b, hq, l, d);
         Parallel.forEach(b * hq, (bh, worker) -> {
             long kv = (long) (bh / hq * hkv + bh % hq / per) * l;
@@ -64,7 +69,7 @@ public abstract class TokenMixer extends AttentionMechanism {
     @Override
     protected Gradients computeBackward(AttentionProblem p, AttentionResult forward, Tensor dOut) {
         int b = p.batch(), hq = p.hq(), hkv = p.hkv(), l = p.lq(), d = p.headDim(), per = hq / hkv;
-        boolean causal = !p.mask().kind().orElse("").equals("full");
+        boolean causal = causal(p);
         Tensor dv = Tensor.zeros(b, hkv, l, d);
         Parallel.forEach(b * hkv, (bk, worker) -> {
             double[][] g = new double[d][l], o = new double[d][l], sum = new double[d][l];

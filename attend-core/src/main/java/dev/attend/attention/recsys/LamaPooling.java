@@ -51,6 +51,18 @@ public final class LamaPooling {
 
     /** The attention weights {@code A [B, K, T]} of {@code h [B, T, d]} with {@code valid[b]} valid positions each. */
     public Tensor weights(Tensor h, int[] valid) {
+        checkInputs(h, valid);
+        int b = (int) h.dim(0), t = (int) h.dim(1);
+        Tensor a = Tensor.zeros(b, heads, t);
+        for (int bi = 0; bi < b; bi++) {
+            Entry e = entry(h, bi, valid[bi]);
+            for (int k = 0; k < heads; k++) for (int i = 0; i < valid[bi]; i++) a.set((float) e.a[k][i], bi, k, i);
+        }
+        return a;
+    }
+
+    /** {@code h [B, T, d]} and one valid length in [1, T] per batch entry, or an error naming what is wrong. */
+    private void checkInputs(Tensor h, int[] valid) {
         long[] s = h.shape();
         if (s.length != 3 || s[2] != d) {
             throw new IllegalArgumentException("h: expected [B, T, " + d + "], got " + java.util.Arrays.toString(s));
@@ -59,40 +71,53 @@ public final class LamaPooling {
         if (valid == null || valid.length != b) {
             throw new IllegalArgumentException("valid: expected one length per batch entry (" + b + "), got " + (valid == null ? "null" : valid.length));
         }
-        Tensor a = Tensor.zeros(b, heads, t);
-        float[] row = new float[d];
         for (int bi = 0; bi < b; bi++) {
             if (valid[bi] < 1 || valid[bi] > t) {
                 throw new IllegalArgumentException("valid[" + bi + "]: expected a length in [1, " + t + "], got " + valid[bi]);
             }
-            double[] c = new double[d];
-            for (int i = 0; i < valid[bi]; i++) {
-                h.readRow((long) bi * t + i, row, 0);
-                for (int x = 0; x < d; x++) c[x] += row[x] / (double) valid[bi];
-            }
-            double[] pc = new double[heads];
-            for (int k = 0; k < heads; k++) for (int x = 0; x < d; x++) pc[k] += p[x * heads + k] * c[x];
-            double[][] f = new double[valid[bi]][heads];
-            for (int i = 0; i < valid[bi]; i++) {
-                h.readRow((long) bi * t + i, row, 0);
-                double norm = 0;
-                for (int k = 0; k < heads; k++) {
-                    double qh = 0;
-                    for (int x = 0; x < d; x++) qh += q[x * heads + k] * row[x];
-                    f[i][k] = Math.tanh(pc[k] * qh);
-                    norm += f[i][k] * f[i][k];
-                }
-                norm = Math.sqrt(norm);
-                if (norm > 0) for (int k = 0; k < heads; k++) f[i][k] /= norm;
-            }
-            for (int k = 0; k < heads; k++) {
-                double max = Double.NEGATIVE_INFINITY, sum = 0;
-                for (int i = 0; i < valid[bi]; i++) max = Math.max(max, f[i][k]);
-                for (int i = 0; i < valid[bi]; i++) sum += Math.exp(f[i][k] - max);
-                for (int i = 0; i < valid[bi]; i++) a.set((float) (Math.exp(f[i][k] - max) / sum), bi, k, i);
+        }
+    }
+
+    /**
+     * One batch entry's forward intermediates over its {@code n} valid positions: the rows {@code x}, the mean context
+     * {@code c}, {@code P^T c}, {@code Q^T x_i}, {@code e = tanh}, its norms, {@code f = e / |e|} and the weights
+     * {@code a [K][n]}: what {@link #weights} returns and {@link #backward} differentiates.
+     */
+    private record Entry(double[][] x, double[] c, double[] pc, double[][] qh, double[][] e, double[] norm, double[][] f, double[][] a) {}
+
+    private Entry entry(Tensor h, int bi, int n) {
+        int t = (int) h.dim(1);
+        float[] row = new float[d];
+        double[][] x = new double[n][d];
+        double[] c = new double[d];
+        for (int i = 0; i < n; i++) {
+            h.readRow((long) bi * t + i, row, 0);
+            for (int j = 0; j < d; j++) {
+                x[i][j] = row[j];
+                c[j] += row[j] / (double) n;
             }
         }
-        return a;
+        double[] pc = new double[heads];
+        for (int k = 0; k < heads; k++) for (int j = 0; j < d; j++) pc[k] += p[j * heads + k] * c[j];
+        double[][] qh = new double[n][heads], e = new double[n][heads], f = new double[n][heads];
+        double[] norm = new double[n];
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < heads; k++) {
+                for (int j = 0; j < d; j++) qh[i][k] += q[j * heads + k] * x[i][j];
+                e[i][k] = Math.tanh(pc[k] * qh[i][k]);
+                norm[i] += e[i][k] * e[i][k];
+            }
+            norm[i] = Math.sqrt(norm[i]);
+            for (int k = 0; k < heads; k++) f[i][k] = norm[i] > 0 ? e[i][k] / norm[i] : e[i][k];
+        }
+        double[][] a = new double[heads][n];
+        for (int k = 0; k < heads; k++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int i = 0; i < n; i++) max = Math.max(max, f[i][k]);
+            for (int i = 0; i < n; i++) sum += Math.exp(f[i][k] - max);
+            for (int i = 0; i < n; i++) a[k][i] = Math.exp(f[i][k] - max) / sum;
+        }
+        return new Entry(x, c, pc, qh, e, norm, f, a);
     }
 
     /** The pooled matrix {@code M = A H [B, K, d]}. */
@@ -123,7 +148,7 @@ public final class LamaPooling {
      * positions, the L2 normalisation over heads, tanh, the two factors and the mean context (padding gets 0).
      */
     public Gradients backward(Tensor h, int[] valid, Tensor dM) {
-        Tensor a = weights(h, valid);
+        checkInputs(h, valid);
         int b = (int) h.dim(0), t = (int) h.dim(1);
         if (dM == null || !java.util.Arrays.equals(dM.shape(), new long[] {b, heads, d})) {
             throw new IllegalArgumentException("dM: expected [" + b + ", " + heads + ", " + d + "], got "
@@ -134,28 +159,9 @@ public final class LamaPooling {
         float[] row = new float[d];
         for (int bi = 0; bi < b; bi++) {
             int n = valid[bi];
-            double[][] x = new double[n][d], g = new double[n][d];
-            double[] c = new double[d];
-            for (int i = 0; i < n; i++) {
-                h.readRow((long) bi * t + i, row, 0);
-                for (int j = 0; j < d; j++) {
-                    x[i][j] = row[j];
-                    c[j] += row[j] / (double) n;
-                }
-            }
-            double[] pc = new double[heads];
-            for (int k = 0; k < heads; k++) for (int j = 0; j < d; j++) pc[k] += p[j * heads + k] * c[j];
-            double[][] qh = new double[n][heads], e = new double[n][heads], f = new double[n][heads];
-            double[] norm = new double[n];
-            for (int i = 0; i < n; i++) {
-                for (int k = 0; k < heads; k++) {
-                    for (int j = 0; j < d; j++) qh[i][k] += q[j * heads + k] * x[i][j];
-                    e[i][k] = Math.tanh(pc[k] * qh[i][k]);
-                    norm[i] += e[i][k] * e[i][k];
-                }
-                norm[i] = Math.sqrt(norm[i]);
-                for (int k = 0; k < heads; k++) f[i][k] = norm[i] > 0 ? e[i][k] / norm[i] : e[i][k];
-            }
+            Entry en = entry(h, bi, n);
+            double[][] x = en.x, qh = en.qh, e = en.e, f = en.f, g = new double[n][d];
+            double[] c = en.c, pc = en.pc, norm = en.norm;
             // M = A H: dA and the direct part of dH.
             double[][] df = new double[n][heads];
             for (int k = 0; k < heads; k++) {
@@ -164,14 +170,14 @@ public final class LamaPooling {
                 double[] da = new double[n];
                 double dot = 0;
                 for (int i = 0; i < n; i++) {
-                    double w = a.get(bi, k, i);
+                    double w = en.a[k][i];
                     for (int j = 0; j < d; j++) {
                         da[i] += dmk[j] * x[i][j];
                         g[i][j] += w * dmk[j];
                     }
                     dot += w * da[i];
                 }
-                for (int i = 0; i < n; i++) df[i][k] = a.get(bi, k, i) * (da[i] - dot);   // softmax over positions
+                for (int i = 0; i < n; i++) df[i][k] = en.a[k][i] * (da[i] - dot);   // softmax over positions
             }
             double[] dpc = new double[heads];
             for (int i = 0; i < n; i++) {

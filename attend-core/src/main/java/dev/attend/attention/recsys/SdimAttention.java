@@ -78,13 +78,6 @@ public final class SdimAttention extends AttentionMechanism {
         return sig;
     }
 
-    /** The visible behaviours of batch entry {@code bi}: all of them ({@code full}) or its padding length. */
-    private static int valid(AttentionProblem p, int bi) {
-        int valid = 0;
-        while (valid < p.lk() && p.mask().visible(bi, 0, 0, valid, p.lq(), p.lk())) valid++;
-        return valid;
-    }
-
     /** The bucket sums {@code [hashes][2^tau][d]} of key/value head {@code bk}'s first {@code valid} behaviours. */
     private double[] bucketSums(AttentionProblem p, float[][] proj, int bk, int valid) {
         int d = p.headDim(), lk = p.lk(), buckets = 1 << tau;
@@ -108,7 +101,7 @@ public final class SdimAttention extends AttentionMechanism {
         Tensor out = Tensor.zeros(b, hq, lq, d);
         Parallel.forEach(b * hkv, (bk, worker) -> {
             int bi = bk / hkv;
-            double[] sums = bucketSums(p, proj, bk, valid(p, bi));
+            double[] sums = bucketSums(p, proj, bk, p.validKeys(bi));
             float[] q = new float[d], o = new float[d];
             for (int h0 = bk % hkv * per; h0 < (bk % hkv + 1) * per; h0++) {
                 long base = (long) (bi * hq + h0) * lq;
@@ -138,7 +131,7 @@ public final class SdimAttention extends AttentionMechanism {
         float[][] proj = projections(hashes, tau, d, seed);
         Tensor dv = Tensor.zeros(b, hkv, lk, d);
         Parallel.forEach(b * hkv, (bk, worker) -> {
-            int bi = bk / hkv, valid = valid(p, bi);
+            int bi = bk / hkv, valid = p.validKeys(bi);
             double[] sums = bucketSums(p, proj, bk, valid), up = new double[sums.length];
             float[] q = new float[d], g = new float[d];
             // G: each bucket's share of the output gradients.

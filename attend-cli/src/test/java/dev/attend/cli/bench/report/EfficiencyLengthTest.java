@@ -62,14 +62,7 @@ class EfficiencyLengthTest {
 
     @Test
     void theTableFitsEveryMechanismOfAGroupAgainstFlashForTimeAndMemory() {
-        List<BenchResult> rs = new ArrayList<>();
-        for (double l : L) {
-            int n = (int) l;
-            rs.add(timed(SyntheticRuns.FLASH, n, 1e-6 * l * l, 1000L * n));
-            rs.add(timed("linear:features=64", n, 2e-4 * l, 50_000L * n));
-        }
-        BenchRun run = new BenchRun("scaling", "attend bench", SyntheticRuns.machine(false), List.of(), rs, List.of());
-        List<EfficiencyLength.Row> rows = EfficiencyLength.table(run);
+        List<EfficiencyLength.Row> rows = EfficiencyLength.table(flashAndLinear(false));
         assertEquals(2, rows.size(), rows.toString());
         EfficiencyLength.Row flash = rows.get(0), linear = rows.get(1);
         assertEquals(SyntheticRuns.FLASH, flash.mechanism());
@@ -87,15 +80,7 @@ class EfficiencyLengthTest {
 
     @Test
     void theScalarLoopGivesASecondCrossingAndEachRowItsWorkRate() {
-        List<BenchResult> rs = new ArrayList<>();
-        for (double l : L) {
-            int n = (int) l;
-            rs.add(timed(SyntheticRuns.FLASH, n, 1e-6 * l * l, 1000L * n));
-            rs.add(timed("linear:features=64", n, 2e-4 * l, 50_000L * n));
-            if (n <= 1024) rs.add(timed(EfficiencyLength.SCALAR, n, 2e-6 * l * l, 1000L * n));
-        }
-        BenchRun run = new BenchRun("scaling", "attend bench", SyntheticRuns.machine(false), List.of(), rs, List.of());
-        EfficiencyLength.Row linear = EfficiencyLength.table(run).stream().filter(r -> r.mechanism().startsWith("linear")).findFirst().orElseThrow();
+        EfficiencyLength.Row linear = EfficiencyLength.table(flashAndLinear(true)).stream().filter(r -> r.mechanism().startsWith("linear")).findFirst().orElseThrow();
         // 2e-4 L = 2e-6 L^2 at L = 100: faster than the scalar loop above 100, below flash's 200.
         assertEquals(100, linear.scalarCrossing().length(), 0.1);
         assertEquals("100, faster above", linear.scalarCrossing().text());
@@ -103,6 +88,21 @@ class EfficiencyLengthTest {
         EfficiencyLength.Rate rate = linear.rate();
         assertEquals(8192, rate.length());
         assertEquals(4.0 * 8192 * 8192 / 2 * 8 * 64 / (2e-4 * 8192 * 1e6), rate.gflops(), 1e-6 * rate.gflops());
+    }
+
+    /**
+     * Flash at 1e-6 L^2 ms and a linear mechanism at 2e-4 L ms over {@link #L} (crossing at 200), and with
+     * {@code scalar} the scalar loop at 2e-6 L^2 ms up to 1K.
+     */
+    private static BenchRun flashAndLinear(boolean scalar) {
+        List<BenchResult> rs = new ArrayList<>();
+        for (double l : L) {
+            int n = (int) l;
+            rs.add(timed(SyntheticRuns.FLASH, n, 1e-6 * l * l, 1000L * n));
+            rs.add(timed("linear:features=64", n, 2e-4 * l, 50_000L * n));
+            if (scalar && n <= 1024) rs.add(timed(EfficiencyLength.SCALAR, n, 2e-6 * l * l, 1000L * n));
+        }
+        return new BenchRun("scaling", "attend bench", SyntheticRuns.machine(false), List.of(), rs, List.of());
     }
 
     private static BenchResult timed(String mech, int l, double ms, long heap) {
