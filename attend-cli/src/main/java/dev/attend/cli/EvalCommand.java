@@ -7,6 +7,7 @@ import dev.attend.nn.tasks.DepthLengthGrid;
 import dev.attend.nn.tasks.Niah;
 import dev.attend.nn.tasks.Task;
 import dev.attend.nn.tasks.Tasks;
+import dev.attend.nn.tasks.TextTask;
 import dev.attend.nn.train.Checkpoint;
 import dev.attend.nn.train.TaskTraining;
 import picocli.CommandLine.Command;
@@ -25,7 +26,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code attend eval}: the test accuracy of a trained model (a run directory of {@code attend train}) on its task or
- * another one: per answer token, per example, and per tag (for NIAH, the needle depth). With {@code --lengths} on a
+ * another one: per answer token, per example, and per tag (for NIAH, the needle depth); for a text corpus the
+ * validation perplexity beside a smoothed bigram's. With {@code --lengths} on a
  * NIAH task it also measures each depth at each length (lengths beyond training test extrapolation) and draws the
  * depth x length heat map.
  */
@@ -68,9 +70,15 @@ final class EvalCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--task: " + e.getMessage());
         }
         DecoderLM m = Checkpoint.load(model).model();
-        Accuracy acc = TaskTraining.evaluate(m, t, examples, batch);
-        stdout.printf(Locale.ROOT, "%s: %.2f%% of %d answer tokens, %.2f%% of %d examples right%n", taskSpec, 100 * acc.tokens(),
-                acc.answerCount(), 100 * acc.examples(), examples);
+        TaskTraining.Evaluation ev = TaskTraining.evaluate(m, t, examples, batch);
+        Accuracy acc = ev.accuracy();
+        if (t instanceof TextTask text) {
+            stdout.printf(Locale.ROOT, "%s: validation perplexity %.3f over %d tokens (%d windows); smoothed bigram baseline %.3f; next-token accuracy %.2f%%%n",
+                    taskSpec, ev.perplexity(), acc.answerCount(), ev.examples(), text.bigramPerplexity(ev.examples()), 100 * acc.tokens());
+        } else {
+            stdout.printf(Locale.ROOT, "%s: %.2f%% of %d answer tokens, %.2f%% of %d examples right; cross-entropy %.4f nats%n", taskSpec,
+                    100 * acc.tokens(), acc.answerCount(), 100 * acc.examples(), ev.examples(), ev.crossEntropy());
+        }
         if (t instanceof Niah || acc.byTag().size() > 1) {
             String label = t instanceof Niah ? "depth %d%%" : "tag %d";
             acc.byTag().forEach((tag, a) -> stdout.printf(Locale.ROOT, "  " + label + ": %.2f%%%n", tag, 100 * a));
@@ -78,14 +86,14 @@ final class EvalCommand implements Callable<Integer> {
         if (lengths != null) {
             if (!(t instanceof Niah niah)) throw new ParameterException(spec.commandLine(), "--lengths: only for a niah task, got " + t.name());
             for (int l : lengths) {
-                if (l > m.config().maxLen()) {
+                if (l > m.config().maxLen() && !m.config().rope()) {
                     throw new ParameterException(spec.commandLine(), "--lengths: " + l + " is beyond the model's " + m.config().maxLen()
                             + " positions (learned position tables do not extrapolate; train with --rope)");
                 }
             }
             int[] depths = niah.depths();
             DepthLengthGrid grid = DepthLengthGrid.measure("NIAH accuracy by needle depth and length", niah, depths, lengths,
-                    cell -> TaskTraining.evaluate(m, cell, Math.max(1, examples / depths.length), batch).tokens());
+                    cell -> TaskTraining.evaluate(m, cell, Math.max(1, examples / depths.length), batch).accuracy().tokens());
             Path file = png != null ? png : model.resolve("niah-depth-length.png");
             Charts.depthLengthHeatMap(file, grid.title(), grid.depths(), grid.lengths(), grid.accuracy());
             stdout.println("wrote " + file);

@@ -26,7 +26,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = Main.Version.class,
         description = "Attention for the JVM: exact, sparse, approximate and cached attention in pure Java.",
         subcommands = {InfoCommand.class, AttentionCommand.class, MechanismsCommand.class, MasksCommand.class, BenchCommand.class,
-            AdviseCommand.class, TrainCommand.class, EvalCommand.class,
+            AdviseCommand.class, TrainCommand.class, EvalCommand.class, GenerateCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'attend COMMAND --help' for the options of a command."})
 public final class Main implements Runnable {

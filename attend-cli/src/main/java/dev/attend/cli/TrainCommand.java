@@ -5,16 +5,23 @@ import dev.attend.nn.layers.DecoderLM;
 import dev.attend.nn.tasks.Accuracy;
 import dev.attend.nn.tasks.Task;
 import dev.attend.nn.tasks.Tasks;
+import dev.attend.nn.tasks.TextTask;
 import dev.attend.nn.train.Checkpoint;
 import dev.attend.nn.train.TaskTraining;
 import dev.attend.nn.train.Trainer;
-import dev.attend.tensor.Json;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -23,24 +30,30 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * {@code attend train}: trains a decoder-only LM on a synthetic task ({@link Tasks}) with AdamW and a warm-up +
- * cosine schedule, the head at the answer positions only. The run directory holds the checkpoints
- * ({@link Checkpoint}: resumable bit for bit), {@code run.json} (the task and batch, so {@code --resume} and
- * {@code attend eval} need no repetition), {@code train.csv} (a row per step), {@code eval.csv} and the loss-curve
- * PNGs. A NaN or infinite loss stops the run before the update, and no checkpoint is written for it.
+ * {@code attend train}: trains a decoder-only LM on a task ({@link Tasks}: a synthetic one, or a text corpus) with
+ * AdamW and a warm-up + cosine schedule, the head at the answer positions only. The run directory holds the
+ * checkpoints ({@link Checkpoint}: resumable bit for bit), {@code run.yaml} (every setting of the run, so
+ * {@code --resume} and {@code attend eval} need no repetition, and {@code --config run.yaml} repeats the run),
+ * {@code train.csv} (a row per step), {@code eval.csv}, the loss-curve PNGs and, for text, {@code tokenizer.json}.
+ * A NaN or infinite loss stops the run before the update, and no checkpoint is written for it.
+ *
+ * <p>Settings come from the command line, then from {@code --config FILE} (YAML, the options' long names as keys:
+ * {@code d-model: 128}); a setting given on the command line wins over the file.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train a decoder-only LM on a synthetic task (mqar, niah, vt, cwe) and write checkpoints, a loss curve",
-            "and test accuracy to a run directory."})
+        description = {"Train a decoder-only LM on a task (" + Tasks.NAMES + ") and write checkpoints, a loss curve",
+            "and test accuracy (perplexity for text) to a run directory. Settings may come from a YAML file (--config)."})
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -75,6 +88,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "S", description = "Warm-up steps (default: a tenth of --steps).")
     Long warmup;
 
+    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0", description = "Dropout probability on the embeddings and each block's attention and MLP outputs (default: ${DEFAULT-VALUE}).")
+    float dropout;
+
     @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "0.1", description = "AdamW's decoupled weight decay (default: ${DEFAULT-VALUE}).")
     float weightDecay;
 
@@ -93,7 +109,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its latest checkpoint.")
     boolean resume;
 
-    static final String RUN_JSON = "run.json", TRAIN_CSV = "train.csv", EVAL_CSV = "eval.csv";
+    @Option(names = "--config", paramLabel = "FILE", description = "A YAML file of settings, keyed by the options' long names (the command line wins).")
+    Path config;
+
+    static final String RUN_YAML = "run.yaml", TRAIN_CSV = "train.csv", EVAL_CSV = "eval.csv", TOKENIZER = "tokenizer.json";
+    /** Options that are not settings of a run (and so neither in run.yaml nor in a --config file). */
+    private static final Set<String> NOT_SETTINGS = Set.of("--out", "--resume", "--config", "--help", "--version", "--verbose");
 
     @Override
     public Integer call() throws IOException {
@@ -101,28 +122,29 @@ final class TrainCommand implements Callable<Integer> {
         Trainer trainer;
         Task t;
         if (resume) {
-            if (!Files.isRegularFile(out.resolve(RUN_JSON))) {
-                throw new ParameterException(spec.commandLine(), "--resume: no run in '" + out + "' (missing " + RUN_JSON + ")");
+            if (!Files.isRegularFile(out.resolve(RUN_YAML))) {
+                throw new ParameterException(spec.commandLine(), "--resume: no run in '" + out + "' (missing " + RUN_YAML + ")");
             }
             Map<String, Object> run = readRun(out);
             if (task != null && !task.equals(run.get("task"))) {
                 throw new ParameterException(spec.commandLine(), "--task: the run in '" + out + "' trains " + run.get("task") + ", got " + task);
             }
-            t = Tasks.parse((String) run.get("task"));
-            batch = ((Long) run.get("batch")).intValue();
+            if (steps != null && !steps.equals(((Number) run.get("steps")).longValue())) {
+                throw new ParameterException(spec.commandLine(), "--steps: the run in '" + out + "' has " + run.get("steps")
+                        + " steps, got " + steps + " (a longer run would change its learning-rate schedule)");
+            }
+            applySettings(run, out.resolve(RUN_YAML));
+            t = parse("--task", () -> Tasks.parse(task));
             trainer = Checkpoint.load(out);
             // Rows written after the checkpoint (a run stopped between two) are trained again: drop them.
             truncateAfter(out.resolve(TRAIN_CSV), trainer.step());
             truncateAfter(out.resolve(EVAL_CSV), trainer.step());
-            if (steps != null && steps != trainer.options().totalSteps()) {
-                throw new ParameterException(spec.commandLine(), "--steps: the run in '" + out + "' has " + trainer.options().totalSteps()
-                        + " steps, got " + steps + " (a longer run would change its learning-rate schedule)");
-            }
         } else {
+            if (config != null) applySettings(readYaml(config, "--config"), config);
             if (task == null) throw new ParameterException(spec.commandLine(), "--task: expected a task spec, e.g. mqar:seq=128 (or --resume)");
             if (steps == null || steps < 1) throw new ParameterException(spec.commandLine(), "--steps: expected at least 1, got " + steps);
             if (batch < 1) throw new ParameterException(spec.commandLine(), "--batch: expected at least 1, got " + batch);
-            if (Files.exists(out.resolve(RUN_JSON))) {
+            if (Files.exists(out.resolve(RUN_YAML))) {
                 throw new ParameterException(spec.commandLine(), "--out: '" + out + "' already holds a run (use --resume, or another directory)");
             }
             t = parse("--task", () -> Tasks.parse(task));
@@ -130,17 +152,15 @@ final class TrainCommand implements Callable<Integer> {
             int hq = parse("--heads", () -> Integer.parseInt(h[0].trim())), hkv = h.length > 1 ? parse("--heads", () -> Integer.parseInt(h[1].trim())) : hq;
             if (h.length > 2) throw new ParameterException(spec.commandLine(), "--heads: expected H or H:HKV, got '" + heads + "'");
             DecoderLM.Config config = parse("--layers/--d-model/--heads/--attention", () -> new DecoderLM.Config(t.vocabSize(), dModel, layers, hq, hkv,
-                    4 * dModel, t.seqLength(), rope, true, false, false, attention, seed));
-            Trainer.Options options = parse("--lr/--warmup/--weight-decay", () -> new Trainer.Options(lr, lr / 10, warmup != null ? warmup : Math.max(1, steps / 10),
-                    steps, weightDecay, 1.0, 0f));
+                    4 * dModel, t.seqLength(), rope, true, false, false, attention, seed, dropout));
+            if (warmup == null) warmup = Math.max(1, steps / 10);
+            Trainer.Options options = parse("--lr/--warmup/--weight-decay", () -> new Trainer.Options(lr, lr / 10, warmup, steps, weightDecay, 1.0, 0f));
             trainer = new Trainer(new DecoderLM(config), options);
             Files.createDirectories(out);
-            Map<String, Object> run = new LinkedHashMap<>();
-            run.put("task", task);
-            run.put("batch", batch);
-            atomicWrite(out.resolve(RUN_JSON), Json.write(run));
+            if (t instanceof TextTask text) text.tokenizer().save(out.resolve(TOKENIZER));
+            atomicWrite(out.resolve(RUN_YAML), settingsYaml());
             atomicWrite(out.resolve(TRAIN_CSV), "step,seconds,loss,lr,grad_norm,tokens_per_second,peak_heap_bytes\n");
-            atomicWrite(out.resolve(EVAL_CSV), "step,seconds,token_accuracy,example_accuracy\n");
+            atomicWrite(out.resolve(EVAL_CSV), "step,seconds,token_accuracy,example_accuracy,cross_entropy,perplexity\n");
         }
         long total = trainer.options().totalSteps();
         if (trainer.step() >= total) {
@@ -167,11 +187,15 @@ final class TrainCommand implements Callable<Integer> {
                     stderr.flush();
                 }
                 if (r.step() % every == 0 || r.step() == total) {
-                    Accuracy acc = TaskTraining.evaluate(trainer.model(), t, evalExamples, Math.min(batch, evalExamples));
-                    append(out.resolve(EVAL_CSV), String.format(Locale.ROOT, "%d,%.4f,%.6f,%.6f%n", r.step(), clock, acc.tokens(), acc.examples()));
+                    TaskTraining.Evaluation ev = TaskTraining.evaluate(trainer.model(), t, evalExamples, Math.min(batch, evalExamples));
+                    Accuracy acc = ev.accuracy();
+                    append(out.resolve(EVAL_CSV), String.format(Locale.ROOT, "%d,%.4f,%.6f,%.6f,%.6f,%.4f%n", r.step(), clock, acc.tokens(), acc.examples(),
+                            ev.crossEntropy(), ev.perplexity()));
                     Checkpoint.save(out, trainer);
-                    String msg = String.format(Locale.ROOT, "step %d: test accuracy %.2f%% of answer tokens, %.2f%% of examples", r.step(),
-                            100 * acc.tokens(), 100 * acc.examples());
+                    String msg = t instanceof TextTask
+                            ? String.format(Locale.ROOT, "step %d: validation perplexity %.2f, next-token accuracy %.2f%%", r.step(), ev.perplexity(), 100 * acc.tokens())
+                            : String.format(Locale.ROOT, "step %d: test accuracy %.2f%% of answer tokens, %.2f%% of examples", r.step(),
+                                    100 * acc.tokens(), 100 * acc.examples());
                     if (pb != null) pb.setExtraMessage(msg);
                     stderr.println(msg);
                     stderr.flush();
@@ -192,14 +216,90 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    @SuppressWarnings("unchecked")
+    /** The settings of the run in {@code dir} (its run.yaml), with a string 'task' and an integer 'batch' and 'steps'. */
     static Map<String, Object> readRun(Path dir) throws IOException {
-        Path p = dir.resolve(RUN_JSON);
-        Object root = Json.parse(Files.readString(p, StandardCharsets.UTF_8), p.toString(), "run");
-        if (!(root instanceof Map<?, ?> m) || !(m.get("task") instanceof String) || !(m.get("batch") instanceof Long)) {
-            throw new IllegalArgumentException(p + ": expected an object with a string 'task' and an integer 'batch'");
+        Path p = dir.resolve(RUN_YAML);
+        Map<String, Object> m = readYaml(p, p.toString());
+        if (!(m.get("task") instanceof String) || !(m.get("batch") instanceof Integer) || !(m.get("steps") instanceof Number)) {
+            throw new IllegalArgumentException(p + ": expected a string 'task' and integers 'batch' and 'steps'");
+        }
+        return m;
+    }
+
+    /** A YAML mapping of settings; anything else is refused naming the file. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> readYaml(Path file, String what) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(what + ": no such file: " + file);
+        }
+        Object root;
+        try {
+            root = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+        } catch (YAMLException e) {
+            throw new IllegalArgumentException(what + ": '" + file + "' is not valid YAML: " + e.getMessage());
+        }
+        if (root == null) return new LinkedHashMap<>();
+        if (!(root instanceof Map<?, ?> m)) throw new IllegalArgumentException(what + ": '" + file + "' must hold a mapping of settings, got a " + root.getClass().getSimpleName());
+        for (Object k : m.keySet()) {
+            if (!(k instanceof String)) throw new IllegalArgumentException(what + ": '" + file + "': setting names must be strings, got " + k);
         }
         return (Map<String, Object>) m;
+    }
+
+    /**
+     * Sets every option named in {@code settings} that the command line did not give, converting the values as the
+     * command line would (picocli parses them as arguments), so a file's bad value is named like a bad argument.
+     */
+    private void applySettings(Map<String, Object> settings, Path file) {
+        List<String> args = new ArrayList<>(List.of("--out", String.valueOf(out)));  // the one required option
+        List<String> names = new ArrayList<>();
+        for (var e : settings.entrySet()) {
+            String name = "--" + e.getKey();
+            OptionSpec o = spec.findOption(name);
+            if (o == null || NOT_SETTINGS.contains(o.longestName())) {
+                throw new ParameterException(spec.commandLine(), "--config: '" + file + "': unknown setting '" + e.getKey() + "', expected one of "
+                        + String.join(", ", settingNames()));
+            }
+            if (spec.commandLine().getParseResult().hasMatchedOption(o) || e.getValue() == null) continue;
+            names.add(name);
+            if (o.typeInfo().isBoolean()) {
+                if (!(e.getValue() instanceof Boolean b)) {
+                    throw new ParameterException(spec.commandLine(), "--config: '" + file + "': " + e.getKey() + " must be true or false, got " + e.getValue());
+                }
+                if (b) args.add(name);
+            } else {
+                args.add(name);
+                args.add(String.valueOf(e.getValue()));
+            }
+        }
+        CommandLine parsed = new CommandLine(new TrainCommand());
+        try {
+            parsed.parseArgs(args.toArray(String[]::new));
+        } catch (ParameterException e) {
+            throw new ParameterException(spec.commandLine(), "--config: '" + file + "': " + e.getMessage());
+        }
+        for (String n : names) spec.findOption(n).setValue(parsed.getCommandSpec().findOption(n).getValue());
+    }
+
+    private List<String> settingNames() {
+        return spec.options().stream().map(OptionSpec::longestName).filter(n -> !NOT_SETTINGS.contains(n)).map(n -> n.substring(2)).toList();
+    }
+
+    /** Every setting of this run as YAML, in the options' order (what --config reads back). */
+    private String settingsYaml() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (OptionSpec o : spec.options()) {
+            if (NOT_SETTINGS.contains(o.longestName()) || o.getValue() == null) continue;
+            Object v = o.getValue();
+            // A float as its shortest decimal (0.1, not 0.10000000149011612), which reads back to the same float.
+            m.put(o.longestName().substring(2), v instanceof Float f ? (Object) Double.parseDouble(Float.toString(f)) : v instanceof Path p ? p.toString() : v);
+        }
+        DumperOptions d = new DumperOptions();
+        d.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+        return "# attend train: the settings of this run (attend train --config run.yaml --out DIR repeats it)\n" + new Yaml(d).dump(m);
     }
 
     /** The wall-clock seconds the run has trained so far (the last row of train.csv), 0 for a new run. */

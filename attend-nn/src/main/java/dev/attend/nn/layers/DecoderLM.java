@@ -28,9 +28,13 @@ public final class DecoderLM extends Module {
      *
      * @param rope       RoPE positions inside attention (base 10000); else a learned table of {@code maxLen} rows
      * @param attention  the mechanism's registry spec, e.g. {@code "flash"}
+     * @param dropout    the probability of dropping an element, in {@code [0, 1)}, applied in training mode only
+     *                   (see {@link DecoderLM#train}) to the input embeddings and to each block's attention and MLP
+     *                   outputs before their residual add (GPT-2's sites); 0 turns it off
      */
     public record Config(int vocab, int dModel, int layers, int heads, int kvHeads, int mlpHidden, int maxLen,
-                         boolean rope, boolean tiedHead, boolean swiglu, boolean rmsNorm, String attention, long seed) {
+                         boolean rope, boolean tiedHead, boolean swiglu, boolean rmsNorm, String attention, long seed,
+                         float dropout) {
         public Config {
             positive("vocab", vocab);
             positive("dModel", dModel);
@@ -44,6 +48,7 @@ public final class DecoderLM extends Module {
             if (rope && (dModel / heads) % 2 != 0) throw new IllegalArgumentException("rope: head dimension dModel/heads must be even, got " + dModel / heads);
             if (attention == null) throw new IllegalArgumentException("attention: expected a mechanism spec such as 'flash', got null");
             Attention.of(attention);  // an unknown mechanism or parameter fails here, naming it
+            if (!(dropout >= 0f && dropout < 1f)) throw new IllegalArgumentException("dropout: expected a probability in [0, 1), got " + dropout);
         }
 
         private static void positive(String name, int v) {
@@ -52,7 +57,7 @@ public final class DecoderLM extends Module {
 
         /** The small GPT of the benchmark: learned positions, GELU MLP 4x, tied head, LayerNorm, flash. */
         public static Config gpt(int vocab, int dModel, int layers, int heads, int maxLen, long seed) {
-            return new Config(vocab, dModel, layers, heads, heads, 4 * dModel, maxLen, false, true, false, false, "flash", seed);
+            return new Config(vocab, dModel, layers, heads, heads, 4 * dModel, maxLen, false, true, false, false, "flash", seed, 0f);
         }
 
         /** The fields as a flat map (for the JSON config of a checkpoint). */
@@ -61,14 +66,15 @@ public final class DecoderLM extends Module {
             m.put("vocab", vocab); m.put("dModel", dModel); m.put("layers", layers); m.put("heads", heads);
             m.put("kvHeads", kvHeads); m.put("mlpHidden", mlpHidden); m.put("maxLen", maxLen); m.put("rope", rope);
             m.put("tiedHead", tiedHead); m.put("swiglu", swiglu); m.put("rmsNorm", rmsNorm); m.put("attention", attention);
-            m.put("seed", seed);
+            m.put("seed", seed); m.put("dropout", (double) dropout);
             return m;
         }
 
         public static Config fromMap(Map<String, Object> m) {
             return new Config(i(m, "vocab"), i(m, "dModel"), i(m, "layers"), i(m, "heads"), i(m, "kvHeads"), i(m, "mlpHidden"),
                     i(m, "maxLen"), b(m, "rope"), b(m, "tiedHead"), b(m, "swiglu"), b(m, "rmsNorm"), s(m, "attention"),
-                    ((Number) get(m, "seed", Number.class)).longValue());
+                    ((Number) get(m, "seed", Number.class)).longValue(),
+                    m.containsKey("dropout") ? ((Number) get(m, "dropout", Number.class)).floatValue() : 0f);  // configs before dropout had none
         }
 
         private static Object get(Map<String, Object> m, String k, Class<?> type) {
@@ -98,6 +104,7 @@ public final class DecoderLM extends Module {
     private final LayerNorm norm;
     private final Linear head;
     private final Mask mask = Masks.causal();
+    private Dropout dropout = Dropout.OFF;
 
     public DecoderLM(Config c) {
         this.config = c;
@@ -114,6 +121,20 @@ public final class DecoderLM extends Module {
         return config;
     }
 
+    /**
+     * Training mode: the forward passes until {@link #eval()} drop elements with the config's probability, their
+     * masks a function of {@code seed} and the site alone (a trainer passes a mix of the run seed and the step, so
+     * a resumed run replays bit for bit). With dropout 0 the mode changes nothing.
+     */
+    public void train(long seed) {
+        dropout = new Dropout(config.dropout(), seed);
+    }
+
+    /** Inference mode (the default): no dropout. */
+    public void eval() {
+        dropout = Dropout.OFF;
+    }
+
     /** The final hidden states {@code [B, L, dModel]} for {@code tokens} (row-major {@code [batch, len]}). */
     public Var hidden(int[] tokens, int batch, int len) {
         if (batch < 1 || len < 1 || (long) batch * len != tokens.length) {
@@ -128,7 +149,8 @@ public final class DecoderLM extends Module {
             for (int t = 0; t < len; t++) p[t] = t;
             x = Pointwise.add(x, pos.forward(p, len));
         }
-        for (TransformerBlock b : blocks) x = b.forward(x, mask);
+        x = dropout.apply(x, 0);
+        for (int i = 0; i < blocks.length; i++) x = blocks[i].forward(x, mask, dropout, 1 + 2 * i);
         return norm.forward(x);
     }
 

@@ -6,7 +6,10 @@ import dev.attend.nn.autograd.Var;
 
 import java.util.Random;
 
-/** A pre-norm transformer block: {@code x + attn(norm1(x))}, then {@code + mlp(norm2(.))}. */
+/**
+ * A pre-norm transformer block: {@code x + drop(attn(norm1(x)))}, then {@code + drop(mlp(norm2(.)))}; the two
+ * dropouts use sites {@code site} and {@code site + 1} of the caller's {@link Dropout}.
+ */
 public final class TransformerBlock extends Module {
     private final LayerNorm norm1, norm2;
     private final MultiHeadAttention attn;
@@ -20,7 +23,11 @@ public final class TransformerBlock extends Module {
     }
 
     public Var forward(Var x, Mask mask) {
-        Var h = Pointwise.add(x, attn.forward(norm1.forward(x), mask));
-        return Pointwise.add(h, mlp.forward(norm2.forward(h)));
+        return forward(x, mask, Dropout.OFF, 0);
+    }
+
+    public Var forward(Var x, Mask mask, Dropout dropout, int site) {
+        Var h = Pointwise.add(x, dropout.apply(attn.forward(norm1.forward(x), mask), site));
+        return Pointwise.add(h, dropout.apply(mlp.forward(norm2.forward(h)), site + 1));
     }
 }

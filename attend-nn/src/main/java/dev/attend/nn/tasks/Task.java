@@ -26,6 +26,14 @@ public interface Task {
     /** The task's base seed. */
     long seed();
 
+    /**
+     * The number of distinct {@link Split#TEST} examples: a synthetic task draws as many as asked
+     * ({@link Long#MAX_VALUE}); a corpus has as many as its validation part holds (larger indices repeat them).
+     */
+    default long testSize() {
+        return Long.MAX_VALUE;
+    }
+
     /** Example {@code index} (>= 0) of {@code split}. */
     Example example(Split split, long index);
 

@@ -1,5 +1,9 @@
 package dev.attend.nn.tasks;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -14,12 +18,17 @@ import java.util.Set;
  *       {@code /}), {@code seed} (0);</li>
  *   <li>{@code vt}: {@code vocab} (1024), {@code seq} (512), {@code chains} (1), {@code hops} (4), {@code seed} (0);</li>
  *   <li>{@code cwe}: {@code vocab} (1024), {@code seq} (512), {@code common} (10), {@code commonRepeats} (6),
- *       {@code uncommonRepeats} (1) (RULER's settings below 4K tokens), {@code seed} (0).</li>
+ *       {@code uncommonRepeats} (1) (RULER's settings below 4K tokens), {@code seed} (0);</li>
+ *   <li>{@code text}: {@code file} (required: a text corpus, its path free of commas), {@code vocab} (1024; 256 is
+ *       byte-level), {@code seq} (128), {@code valid} (0.1, the held-out share), {@code seed} (0): {@link TextTask}.</li>
  * </ul>
  * A bad name, key or value is refused with an {@link IllegalArgumentException} naming it and what is allowed.
  */
 public final class Tasks {
     private Tasks() {}
+
+    /** The task names, in the order the documentation lists them. */
+    public static final String NAMES = "mqar, niah, vt, cwe, text";
 
     /** The task a spec describes. */
     public static Task parse(String spec) {
@@ -58,7 +67,20 @@ public final class Tasks {
                 yield new CommonWords(i(name, p, "vocab", 1024), i(name, p, "seq", 512), i(name, p, "common", 10),
                         i(name, p, "commonRepeats", 6), i(name, p, "uncommonRepeats", 1), l(name, p, "seed", 0));
             }
-            default -> throw new IllegalArgumentException("task: expected one of mqar, niah, vt, cwe, got '" + name + "'");
+            case "text" -> {
+                allow(name, p, "file", "vocab", "seq", "valid", "seed");
+                String file = p.get("file");
+                if (file == null || file.isEmpty()) throw new IllegalArgumentException("task text: file: expected the path of a text corpus, e.g. text:file=corpus.txt");
+                byte[] corpus;
+                try {
+                    corpus = Files.readAllBytes(Path.of(file));
+                } catch (IOException | InvalidPathException e) {
+                    throw new IllegalArgumentException("task text: file: cannot read '" + file + "' (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+                }
+                yield new TextTask(Path.of(file).getFileName().toString(), corpus, i(name, p, "vocab", 1024), i(name, p, "seq", 128),
+                        d(name, p, "valid", 0.1), l(name, p, "seed", 0));
+            }
+            default -> throw new IllegalArgumentException("task: expected one of " + NAMES + ", got '" + name + "'");
         };
     }
 

@@ -3,6 +3,7 @@ package dev.attend.nn.train;
 import dev.attend.nn.autograd.Shapes;
 import dev.attend.nn.autograd.Var;
 import dev.attend.nn.layers.DecoderLM;
+import dev.attend.nn.layers.Dropout;
 import dev.attend.nn.optim.AdamW;
 import dev.attend.nn.optim.Losses;
 import dev.attend.nn.optim.Schedules;
@@ -14,7 +15,9 @@ import java.lang.management.MemoryType;
 /**
  * The training loop of a {@link DecoderLM}: per step, the forward pass (the head at every position or only at a
  * batch's chosen rows), cross-entropy (ignore index {@value #IGNORE}), backward, clipping by global norm, AdamW at
- * the warm-up + cosine learning rate of the step. It reports the loss, tokens/s and the peak heap of the step.
+ * the warm-up + cosine learning rate of the step. The forward pass runs in training mode (the model's dropout, its
+ * masks seeded by the run seed and the step); evaluation and {@link #accuracy} run in inference mode. It reports
+ * the loss, tokens/s and the peak heap of the step.
  *
  * <p>A non-finite loss or gradient norm stops the step before any parameter changes, with an
  * IllegalStateException naming the step; {@link Checkpoint#save} then refuses to write. Everything a step does
@@ -82,7 +85,13 @@ public final class Trainer {
     public StepResult step(Batch b) {
         for (MemoryPoolMXBean p : heapPools()) p.resetPeakUsage();
         long t0 = System.nanoTime();
-        Var loss = loss(b);
+        Var loss;
+        model.train(Dropout.stepSeed(model.config().seed(), step));
+        try {
+            loss = loss(b);
+        } finally {
+            model.eval();
+        }
         float l = loss.item();
         if (!Float.isFinite(l)) {
             lastLoss = l;

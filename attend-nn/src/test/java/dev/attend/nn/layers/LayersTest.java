@@ -24,7 +24,7 @@ class LayersTest {
 
     @Test
     void blocksWithSwiGluAndRmsNormHaveTheGradientOfTheirFunction() {
-        DecoderLM.Config c = new DecoderLM.Config(7, 8, 1, 2, 1, 12, 8, true, false, true, true, "flash", 3);
+        DecoderLM.Config c = new DecoderLM.Config(7, 8, 1, 2, 1, 12, 8, true, false, true, true, "flash", 3, 0f);
         TransformerBlock b = new TransformerBlock(c, new Random(2));
         GradCheck.check("block", v -> b.forward(v[0], Masks.causal()), GradCheck.randn(3, 1, 4, 8));
     }

@@ -24,7 +24,8 @@ class TaskContractTest {
                 Niah.multiValue(512, 200, 4, Niah.RULER_DEPTHS, 5),
                 Niah.multiQuery(512, 200, 4, Niah.RULER_DEPTHS, 6),
                 new VariableTracking(256, 160, 2, 4, 7),
-                new CommonWords(512, 200, 5, 6, 2, 8));
+                new CommonWords(512, 200, 5, 6, 2, 8),
+                new TextTask("corpus", TextTaskTest.corpus(9, 200_000).getBytes(java.nio.charset.StandardCharsets.UTF_8), 512, 64, 0.2, 9));
     }
 
     @ParameterizedTest

@@ -22,7 +22,7 @@ class TasksTest {
 
     @Test
     void badSpecsNameWhatIsWrong() {
-        assertEquals("task: expected one of mqar, niah, vt, cwe, got 'mqr'",
+        assertEquals("task: expected one of mqar, niah, vt, cwe, text, got 'mqr'",
                 assertThrows(IllegalArgumentException.class, () -> Tasks.parse("mqr")).getMessage());
         assertEquals("task mqar: unknown key 'pair', expected one of vocab, seq, pairs, power, seed",
                 assertThrows(IllegalArgumentException.class, () -> Tasks.parse("mqar:pair=3")).getMessage());

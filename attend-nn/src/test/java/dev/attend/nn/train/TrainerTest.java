@@ -40,7 +40,11 @@ class TrainerTest {
     }
 
     private static DecoderLM.Config tiny(String attention, boolean rope) {
-        return new DecoderLM.Config(SYMBOLS + 1, 32, 2, 2, 1, 64, 16, rope, true, false, false, attention, 42);
+        return tiny(attention, rope, 0f);
+    }
+
+    private static DecoderLM.Config tiny(String attention, boolean rope, float dropout) {
+        return new DecoderLM.Config(SYMBOLS + 1, 32, 2, 2, 1, 64, 16, rope, true, false, false, attention, 42, dropout);
     }
 
     @Test
@@ -59,11 +63,11 @@ class TrainerTest {
     @Test
     void aResumedRunIsBitIdenticalToAnUninterruptedOne(@TempDir Path dir) throws IOException {
         Trainer.Options o = new Trainer.Options(3e-3f, 0f, 2, 6, 0.1f, 1.0, 0.1f);
-        Trainer a = new Trainer(new DecoderLM(tiny("flash", true)), o);
+        Trainer a = new Trainer(new DecoderLM(tiny("flash", true, 0.2f)), o);
         float[] lossA = new float[6];
         for (int s = 0; s < 6; s++) lossA[s] = a.step(copyBatch(s, 4)).loss();
 
-        Trainer b = new Trainer(new DecoderLM(tiny("flash", true)), o);
+        Trainer b = new Trainer(new DecoderLM(tiny("flash", true, 0.2f)), o);
         float[] lossB = new float[6];
         for (int s = 0; s < 3; s++) lossB[s] = b.step(copyBatch(s, 4)).loss();
         Path saved = Checkpoint.save(dir, b);
@@ -77,6 +81,43 @@ class TrainerTest {
         Map<String, Var> pa = a.model().parameters(), pc = c.model().parameters();
         assertEquals(pa.keySet(), pc.keySet());
         for (String k : pa.keySet()) assertArrayEquals(bits(pa.get(k).data()), bits(pc.get(k).data()), k);
+    }
+
+    @Test
+    void dropoutActsInTrainingModeOnlyAndReplaysFromItsSeed() {
+        Trainer.Batch b = copyBatch(7, 4);
+        DecoderLM plain = new DecoderLM(tiny("flash", false)), dropped = new DecoderLM(tiny("flash", false, 0.3f));
+        float[] reference = logits(plain, b);
+        // Inference mode (the default, and after eval()) is the model without dropout, bit for bit.
+        assertArrayEquals(bits(reference), bits(logits(dropped, b)));
+        dropped.train(5);
+        float[] five = logits(dropped, b), again = logits(dropped, b);
+        dropped.train(6);
+        float[] six = logits(dropped, b);
+        dropped.eval();
+        assertArrayEquals(bits(reference), bits(logits(dropped, b)));
+        assertArrayEquals(bits(five), bits(again), "one seed, one mask");
+        assertFalse(Arrays.equals(five, reference), "training mode drops");
+        assertFalse(Arrays.equals(five, six), "another step, another mask");
+        // With dropout 0, training mode changes nothing.
+        plain.train(5);
+        assertArrayEquals(bits(reference), bits(logits(plain, b)));
+        // A trainer's step leaves the model in inference mode.
+        Trainer t = new Trainer(dropped, new Trainer.Options(1e-3f, 0f, 0, 10, 0f, 1.0, 0f));
+        t.step(b);
+        Map<String, dev.attend.tensor.Tensor> weights = new java.util.LinkedHashMap<>();
+        dropped.parameters().forEach((k, v) -> weights.put(k, v.value()));
+        plain.load(weights);
+        assertArrayEquals(bits(logits(plain, b)), bits(logits(dropped, b)));
+        assertThrows(IllegalArgumentException.class, () -> tiny("flash", false, 1f));
+    }
+
+    private static float[] logits(DecoderLM m, Trainer.Batch b) {
+        try (AutoCloseable s = Var.noGrad()) {
+            return m.logits(b.tokens(), b.batch(), b.len()).data();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test
@@ -107,11 +148,11 @@ class TrainerTest {
 
     @Test
     void badConfigurationNamesTheSetting() {
-        var e = assertThrows(IllegalArgumentException.class, () -> new DecoderLM.Config(11, 30, 2, 4, 4, 64, 16, false, true, false, false, "flash", 1));
+        var e = assertThrows(IllegalArgumentException.class, () -> new DecoderLM.Config(11, 30, 2, 4, 4, 64, 16, false, true, false, false, "flash", 1, 0f));
         assertTrue(e.getMessage().startsWith("heads: must divide dModel 30"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> new DecoderLM.Config(11, 32, 2, 4, 3, 64, 16, false, true, false, false, "flash", 1));
+        e = assertThrows(IllegalArgumentException.class, () -> new DecoderLM.Config(11, 32, 2, 4, 3, 64, 16, false, true, false, false, "flash", 1, 0f));
         assertTrue(e.getMessage().startsWith("kvHeads"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new DecoderLM.Config(11, 32, 2, 4, 4, 64, 16, false, true, false, false, "no-such-mechanism", 1));
+        assertThrows(IllegalArgumentException.class, () -> new DecoderLM.Config(11, 32, 2, 4, 4, 64, 16, false, true, false, false, "no-such-mechanism", 1, 0f));
     }
 
     private static int[] bits(float[] a) {
