@@ -57,7 +57,12 @@ def parse_args():
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
     p.add_argument("--wd", type=float, default=0.1, help="AdamW weight decay (default 0.1, as Zoology)")
     p.add_argument("--warmup", type=int, default=0, help="linear warm-up steps (default 0)")
-    p.add_argument("--cosine", action="store_true", help="cosine decay of the learning rate to 0 over --steps")
+    p.add_argument("--cosine", action="store_true", help="cosine decay of the learning rate to --min-lr over --steps")
+    p.add_argument("--min-lr", type=float, default=0.0, help="floor of the cosine decay (attend train: lr / 10)")
+    p.add_argument("--clip", type=float, default=0.0, help="clip gradients to this global L2 norm (0: off; attend train: 1.0)")
+    p.add_argument("--rope", action="store_true", help="rotary positions (rotate-half, base 10000) instead of a learned table")
+    p.add_argument("--attend", action="store_true",
+                   help="attend train's recipe: warm-up a tenth of --steps, cosine to lr/10, clip 1.0, head at the answers")
     p.add_argument("--steps", type=int, default=1000, help="training steps, also the number exported (default 1000)")
     p.add_argument("--time-limit", type=float, default=0, help="stop after this many seconds of training (0: none)")
     p.add_argument("--answer-head", action="store_true", help="compute the output head only at answer positions")
@@ -76,10 +81,24 @@ def parse_args():
     return p.parse_args()
 
 
+def rotate(x, cos, sin):
+    """Rotate-half RoPE (GPT-NeoX, Llama; Attend's Rope): the pair (x[i], x[i + D/2]) turns by p * base^(-2i/D)."""
+    h = x.shape[-1] // 2
+    x1, x2 = x[..., :h], x[..., h:]
+    return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)
+
+
+def rope_tables(seq, dim, base=10000.0):
+    inv = base ** (-2.0 * torch.arange(dim // 2, dtype=torch.float64) / dim)
+    angle = torch.arange(seq, dtype=torch.float64)[:, None] * inv[None, :]
+    return angle.cos().float(), angle.sin().float()
+
+
 class Block(nn.Module):
-    def __init__(self, d, heads):
+    def __init__(self, d, heads, rope=None):
         super().__init__()
         self.heads = heads
+        self.rope = rope
         self.ln1 = nn.LayerNorm(d)
         self.qkv = nn.Linear(d, 3 * d)
         self.proj = nn.Linear(d, d)
@@ -91,26 +110,34 @@ class Block(nn.Module):
         b, l, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
         q, k, v = (t.view(b, l, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
+        if self.rope is not None:
+            cos, sin = self.rope[0][:l], self.rope[1][:l]
+            q, k = rotate(q, cos, sin), rotate(k, cos, sin)
         s = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(d // self.heads))
         s = s.masked_fill(causal[:l, :l], float("-inf"))
         a = (s.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, l, d)
         x = x + self.proj(a)
-        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x)), approximate="tanh"))  # Attend's GELU
 
 
 class Decoder(nn.Module):
-    def __init__(self, vocab, seq, d, heads, layers):
+    def __init__(self, vocab, seq, d, heads, layers, rope=False):
         super().__init__()
         self.tok = nn.Embedding(vocab, d)
-        self.pos = nn.Embedding(seq, d)
         nn.init.normal_(self.tok.weight, std=0.02)
-        nn.init.normal_(self.pos.weight, std=0.02)
-        self.blocks = nn.ModuleList(Block(d, heads) for _ in range(layers))
+        self.pos = None
+        if not rope:
+            self.pos = nn.Embedding(seq, d)
+            nn.init.normal_(self.pos.weight, std=0.02)
+        tables = rope_tables(seq, d // heads) if rope else None
+        self.blocks = nn.ModuleList(Block(d, heads, tables) for _ in range(layers))
         self.ln = nn.LayerNorm(d)
         self.register_buffer("causal", torch.triu(torch.ones(seq, seq, dtype=torch.bool), diagonal=1), persistent=False)
 
     def hidden(self, ids):
-        x = self.tok(ids) + self.pos.weight[: ids.shape[1]]
+        x = self.tok(ids)
+        if self.pos is not None:
+            x = x + self.pos.weight[: ids.shape[1]]
         for blk in self.blocks:
             x = blk(x, self.causal)
         return self.ln(x)
@@ -172,6 +199,8 @@ def report_profile(prof, formula):
 
 def main():
     args = parse_args()
+    if args.attend:
+        args.warmup, args.cosine, args.min_lr, args.clip, args.answer_head = max(1, args.steps // 10), True, args.lr / 10, 1.0, True
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     data = args.data or os.path.join("bench-out", "torch-data",
@@ -180,15 +209,20 @@ def main():
     train_x, train_y = load(data, "train-inputs.npy"), load(data, "train-targets.npy")
     test_x, test_y = load(data, "test-inputs.npy")[: args.test_examples], load(data, "test-targets.npy")[: args.test_examples]
 
-    model = Decoder(args.vocab, args.seq, args.d_model, args.heads, args.layers)
+    model = Decoder(args.vocab, args.seq, args.d_model, args.heads, args.layers, args.rope)
     params = sum(p.numel() for p in model.parameters())
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=args.wd)
+    # Attend's AdamW: decay on matrices, none on biases and norm weights (1-D tensors)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.999), eps=1e-8)
 
-    def lr_at(s):
+    def lr_at(s):  # Attend's Schedules.warmupCosine
         if s < args.warmup:
             return args.lr * (s + 1) / args.warmup
         if args.cosine:
-            return args.lr * 0.5 * (1 + math.cos(math.pi * (s - args.warmup) / max(1, args.steps - args.warmup)))
+            t = (s - args.warmup) / max(1, args.steps - args.warmup)
+            return args.min_lr + (args.lr - args.min_lr) * 0.5 * (1 + math.cos(math.pi * t))
         return args.lr
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {params:,} parameters; task {meta['config']}", flush=True)
@@ -220,6 +254,8 @@ def main():
             head_rows = x.numel()
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if args.clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         opt.step()
         dt = time.perf_counter() - t0
         if prof:
@@ -241,12 +277,12 @@ def main():
         s += 1
         if s % args.eval_every == 0 or s == args.steps:
             test_acc = evaluate(model, test_x, test_y, args.batch)
-            evals.append({"step": s, "test_accuracy": test_acc, "train_time": train_time,
+            evals.append({"step": s, "seconds": train_time, "token_accuracy": test_acc,
                           "wall_time": time.perf_counter() - wall0})
             print(f"eval  step {s:5d}  test accuracy {test_acc:.4f}  train time {train_time:.1f} s", flush=True)
     if not evals or evals[-1]["step"] != s:
         test_acc = evaluate(model, test_x, test_y, args.batch)
-        evals.append({"step": s, "test_accuracy": test_acc, "train_time": train_time, "wall_time": time.perf_counter() - wall0})
+        evals.append({"step": s, "seconds": train_time, "token_accuracy": test_acc, "wall_time": time.perf_counter() - wall0})
         print(f"eval  step {s:5d}  test accuracy {test_acc:.4f}  train time {train_time:.1f} s", flush=True)
 
     timed = steps[min(2, len(steps) - 1):]  # the first steps warm up allocators and caches
@@ -258,7 +294,7 @@ def main():
     summary = {"steps": s, "median_step_seconds": median_dt, "mean_step_seconds": mean_dt,
                "tokens_per_s": args.batch * args.seq / median_dt, "gflops": flops / median_dt / 1e9,
                "mean_tokens_per_s": args.batch * args.seq / mean_dt, "flops_per_step": flops,
-               "final_test_accuracy": evals[-1]["test_accuracy"], "train_time": train_time}
+               "final_test_accuracy": evals[-1]["token_accuracy"], "train_time": train_time}
     if args.peak_gflops > 0:
         summary["peak_gflops"] = args.peak_gflops
         summary["peak_ratio"] = summary["gflops"] / args.peak_gflops

@@ -4,6 +4,7 @@ import dev.attend.cli.train.Charts;
 import dev.attend.nn.layers.DecoderLM;
 import dev.attend.nn.tasks.Accuracy;
 import dev.attend.nn.tasks.DepthLengthGrid;
+import dev.attend.nn.tasks.Mqar;
 import dev.attend.nn.tasks.Niah;
 import dev.attend.nn.tasks.Task;
 import dev.attend.nn.tasks.Tasks;
@@ -20,6 +21,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -56,6 +59,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--png", paramLabel = "FILE", description = "NIAH with --lengths: the heat map's file (default: DIR/niah-depth-length.png).")
     Path png;
 
+    @Option(names = "--compare", paramLabel = "NAME=EVAL_CSV", description = {"Draw this run's test accuracy against training time beside another run's",
+        "(an eval.csv of attend train, or of bench/torch/train_mqar.py) in DIR/accuracy-compare.png; repeatable."})
+    Map<String, Path> compare;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter stdout = spec.commandLine().getOut();
@@ -82,6 +89,19 @@ final class EvalCommand implements Callable<Integer> {
         if (t instanceof Niah || acc.byTag().size() > 1) {
             String label = t instanceof Niah ? "depth %d%%" : "tag %d";
             acc.byTag().forEach((tag, a) -> stdout.printf(Locale.ROOT, "  " + label + ": %.2f%%%n", tag, 100 * a));
+            Path file = model.resolve("eval-by-" + (t instanceof Niah ? "depth" : "tag") + ".png");
+            Charts.accuracyByTag(file, t.name() + ": test accuracy by " + (t instanceof Niah ? "needle depth" : "tag") + " (" + ev.examples() + " examples)",
+                    t instanceof Niah ? "needle depth (%)" : t instanceof Mqar ? "distance from the key to its query (tokens)" : "tag",
+                    acc.byTag().keySet().stream().mapToDouble(Integer::doubleValue).toArray(),
+                    acc.byTag().values().stream().mapToDouble(Double::doubleValue).toArray());
+            stdout.println("wrote " + file);
+        }
+        if (compare != null) {
+            List<Charts.Curve> curves = new ArrayList<>(List.of(TrainCommand.accuracyCurve("Attend", model.resolve(TrainCommand.EVAL_CSV))));
+            for (var e : compare.entrySet()) curves.add(TrainCommand.accuracyCurve(e.getKey(), e.getValue()));
+            Path file = model.resolve("accuracy-compare.png");
+            Charts.accuracyAgainstTime(file, "Test accuracy against training time, " + taskSpec, curves);
+            stdout.println("wrote " + file);
         }
         if (lengths != null) {
             if (!(t instanceof Niah niah)) throw new ParameterException(spec.commandLine(), "--lengths: only for a niah task, got " + t.name());

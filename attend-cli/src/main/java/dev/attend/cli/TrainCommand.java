@@ -122,6 +122,7 @@ final class TrainCommand implements Callable<Integer> {
         Trainer trainer;
         Task t;
         if (resume) {
+            if (config != null) throw new ParameterException(spec.commandLine(), "--config: not with --resume (a run's settings are its " + RUN_YAML + ")");
             if (!Files.isRegularFile(out.resolve(RUN_YAML))) {
                 throw new ParameterException(spec.commandLine(), "--resume: no run in '" + out + "' (missing " + RUN_YAML + ")");
             }
@@ -151,13 +152,13 @@ final class TrainCommand implements Callable<Integer> {
             String[] h = heads.split(":");
             int hq = parse("--heads", () -> Integer.parseInt(h[0].trim())), hkv = h.length > 1 ? parse("--heads", () -> Integer.parseInt(h[1].trim())) : hq;
             if (h.length > 2) throw new ParameterException(spec.commandLine(), "--heads: expected H or H:HKV, got '" + heads + "'");
-            DecoderLM.Config config = parse("--layers/--d-model/--heads/--attention", () -> new DecoderLM.Config(t.vocabSize(), dModel, layers, hq, hkv,
+            DecoderLM.Config config = parse("--layers/--d-model/--heads/--attention/--dropout", () -> new DecoderLM.Config(t.vocabSize(), dModel, layers, hq, hkv,
                     4 * dModel, t.seqLength(), rope, true, false, false, attention, seed, dropout));
             if (warmup == null) warmup = Math.max(1, steps / 10);
             Trainer.Options options = parse("--lr/--warmup/--weight-decay", () -> new Trainer.Options(lr, lr / 10, warmup, steps, weightDecay, 1.0, 0f));
             trainer = new Trainer(new DecoderLM(config), options);
             Files.createDirectories(out);
-            if (t instanceof TextTask text) text.tokenizer().save(out.resolve(TOKENIZER));
+            if (t instanceof TextTask text) atomicWrite(out.resolve(TOKENIZER), text.tokenizer().toJson());
             atomicWrite(out.resolve(RUN_YAML), settingsYaml());
             atomicWrite(out.resolve(TRAIN_CSV), "step,seconds,loss,lr,grad_norm,tokens_per_second,peak_heap_bytes\n");
             atomicWrite(out.resolve(EVAL_CSV), "step,seconds,token_accuracy,example_accuracy,cross_entropy,perplexity\n");
@@ -309,19 +310,54 @@ final class TrainCommand implements Callable<Integer> {
         return Double.parseDouble(lines.getLast().split(",")[1]);
     }
 
-    /** The loss against step and against wall time, from train.csv. */
+    /** The loss against step and against training time (train.csv), and test accuracy against training time (eval.csv). */
     private static void charts(Path dir, String task) throws IOException {
-        List<String> lines = Files.readAllLines(dir.resolve(TRAIN_CSV), StandardCharsets.UTF_8);
-        List<double[]> rows = new ArrayList<>();
-        for (String l : lines.subList(1, lines.size())) {
-            String[] f = l.split(",");
-            rows.add(new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])});
-        }
+        List<double[]> rows = readCsv(dir.resolve(TRAIN_CSV), "step", "seconds", "loss");
         if (rows.size() < 2) return;
-        double[] step = rows.stream().mapToDouble(r -> r[0]).toArray(), secs = rows.stream().mapToDouble(r -> r[1]).toArray();
-        double[] loss = rows.stream().mapToDouble(r -> r[2]).toArray();
+        double[] step = column(rows, 0), secs = column(rows, 1), loss = column(rows, 2);
         Charts.lossAgainstStep(dir.resolve("loss.png"), "Training loss, " + task, List.of(new Charts.Curve("Attend", step, loss)));
         Charts.lossAgainstTime(dir.resolve("loss-time.png"), "Training loss against time, " + task, List.of(new Charts.Curve("Attend", secs, loss)));
+        Charts.Curve accuracy = accuracyCurve("Attend", dir.resolve(EVAL_CSV));
+        if (accuracy.x().length > 0) {
+            Charts.accuracyAgainstTime(dir.resolve("accuracy-time.png"), "Test accuracy against training time, " + task, List.of(accuracy));
+        }
+    }
+
+    /** Test accuracy against training time from an eval.csv (attend train's, or bench/torch's in the same columns). */
+    static Charts.Curve accuracyCurve(String name, Path evalCsv) throws IOException {
+        List<double[]> rows = readCsv(evalCsv, "seconds", "token_accuracy");
+        return new Charts.Curve(name, column(rows, 0), column(rows, 1));
+    }
+
+    /** The named columns of a CSV with a header row, as numbers; a missing column is refused naming the file. */
+    static List<double[]> readCsv(Path csv, String... columns) throws IOException {
+        List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
+        if (lines.isEmpty()) throw new IllegalArgumentException(csv + ": empty, expected a header row with " + String.join(", ", columns));
+        List<String> header = List.of(lines.getFirst().split(","));
+        int[] at = new int[columns.length];
+        for (int c = 0; c < columns.length; c++) {
+            at[c] = header.indexOf(columns[c]);
+            if (at[c] < 0) throw new IllegalArgumentException(csv + ": no column '" + columns[c] + "' in its header " + header);
+        }
+        List<double[]> rows = new ArrayList<>();
+        for (String l : lines.subList(1, lines.size())) {
+            if (l.isBlank()) continue;
+            String[] f = l.split(",");
+            double[] r = new double[columns.length];
+            for (int c = 0; c < columns.length; c++) {
+                try {
+                    r[c] = Double.parseDouble(f[at[c]]);
+                } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+                    throw new IllegalArgumentException(csv + ": row " + (rows.size() + 1) + ": expected a number in column '" + columns[c] + "', got '" + l + "'");
+                }
+            }
+            rows.add(r);
+        }
+        return rows;
+    }
+
+    private static double[] column(List<double[]> rows, int c) {
+        return rows.stream().mapToDouble(r -> r[c]).toArray();
     }
 
     private static void truncateAfter(Path csv, long step) throws IOException {

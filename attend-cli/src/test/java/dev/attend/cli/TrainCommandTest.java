@@ -43,9 +43,16 @@ class TrainCommandTest {
         assertEquals(0, resumed.code(), resumed.err());
         assertEquals(losses(whole), losses(split));
 
-        MainTest.Run eval = MainTest.run("eval", "--model", whole.toString(), "--examples", "16");
+        MainTest.Run eval = MainTest.run("eval", "--model", whole.toString(), "--examples", "16", "--compare", "Resumed=" + split.resolve("eval.csv"));
         assertEquals(0, eval.code(), eval.err());
         assertTrue(eval.out().startsWith(TASK + ": ") && eval.out().contains("answer tokens"), eval.out());
+        for (String png : new String[] {"eval-by-tag.png", "accuracy-compare.png", "accuracy-time.png"}) {
+            assertTrue(Files.size(whole.resolve(png)) > 1000, png);
+        }
+        Files.writeString(tmp.resolve("other.csv"), "step,accuracy\n1,0.5\n");
+        MainTest.Run badCurve = MainTest.run("eval", "--model", whole.toString(), "--examples", "4", "--compare", "X=" + tmp.resolve("other.csv"));
+        assertEquals(Main.EXIT_FAILURE, badCurve.code());
+        assertTrue(badCurve.err().contains("no column 'seconds'"), badCurve.err());
         assertEquals(0, MainTest.run("train", "--resume", "--out", whole.toString()).code(), "a finished run says so");
     }
 

@@ -26,7 +26,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *       and the NIAH papers draw it) and sequence length (columns), each cell coloured from red (0%) to green
  *       (100%) and labelled with its percentage; cells not measured (NaN) stay blank;</li>
  *   <li>{@link #lossAgainstStep}, {@link #lossAgainstTime}, {@link #accuracyAgainstTime}: one line per run (e.g.
- *       Attend and PyTorch on the same batches), loss on a log axis when it spans two decades or more.</li>
+ *       Attend and PyTorch on the same batches), loss on a log axis when it spans two decades or more;</li>
+ *   <li>{@link #accuracyByTag}: test accuracy against an answer's tag (a needle's depth, a key's distance).</li>
  * </ul>
  * Each file is written whole or not at all (a temporary file moved into place). Cost: drawing one chart, tens of
  * milliseconds.
@@ -109,6 +110,15 @@ public final class Charts {
         XYChart c = xy(title, "wall time (s)", "test accuracy on answers (%)", percent, false);
         c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
         c.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE); // rising curves leave the lower right free
+        write(png, c);
+    }
+
+    /** Test accuracy (in [0, 1], drawn as %) against an answer's tag, e.g. the needle depth in percent. */
+    public static void accuracyByTag(Path png, String title, String tagTitle, double[] tags, double[] accuracy) throws IOException {
+        double[] percent = accuracy.clone();
+        for (int i = 0; i < percent.length; i++) percent[i] *= 100;
+        XYChart c = xy(title, tagTitle, "test accuracy on answers (%)", List.of(new Curve("accuracy", tags, percent)), false);
+        c.getStyler().setYAxisMin(0.0).setYAxisMax(100.0).setLegendVisible(false);
         write(png, c);
     }
 

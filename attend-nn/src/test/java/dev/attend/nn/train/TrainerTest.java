@@ -1,6 +1,14 @@
 package dev.attend.nn.train;
 
+import dev.attend.attention.Attention;
+import dev.attend.attention.AttentionProblem;
+import dev.attend.attention.MechanismDescriptor;
+import dev.attend.attention.mask.Masks;
 import dev.attend.nn.autograd.Var;
+import dev.attend.tensor.Tensor;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import dev.attend.nn.layers.DecoderLM;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,6 +19,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -60,6 +69,24 @@ class TrainerTest {
         assertTrue(acc > 0.9, "copy accuracy " + acc + " (chance " + chance + ")");
     }
 
+    /** Every registered mechanism that has a backward pass. */
+    static Stream<String> trainableMechanisms() {
+        return Attention.descriptors().stream().filter(d -> d.capabilities().backward()).map(MechanismDescriptor::name);
+    }
+
+    @ParameterizedTest
+    @MethodSource("trainableMechanisms")
+    void theSameTrainingRunsWithEveryMechanismThatHasABackwardPass(String name) {
+        AttentionProblem causal = AttentionProblem.of(Tensor.randn(1, 1, 2, 12, 16), Tensor.randn(2, 1, 1, 12, 16), Tensor.randn(3, 1, 1, 12, 16),
+                Masks.causal());
+        var support = Attention.of(name).supports(causal);
+        Assumptions.assumeTrue(support.supported(), name + " cannot run a decoder's causal GQA attention: " + support.reason());
+        Trainer t = new Trainer(new DecoderLM(tiny(name, false)), new Trainer.Options(1e-2f, 1e-3f, 5, 40, 0.01f, 1.0, 0f));
+        float first = t.step(copyBatch(0, 16)).loss(), last = first;
+        for (int s = 1; s < 40; s++) last = t.step(copyBatch(s, 16)).loss();
+        assertTrue(Float.isFinite(last) && last < 0.9f * first, name + ": loss " + first + " -> " + last);
+    }
+
     @Test
     void aResumedRunIsBitIdenticalToAnUninterruptedOne(@TempDir Path dir) throws IOException {
         Trainer.Options o = new Trainer.Options(3e-3f, 0f, 2, 6, 0.1f, 1.0, 0.1f);
@@ -105,7 +132,7 @@ class TrainerTest {
         // A trainer's step leaves the model in inference mode.
         Trainer t = new Trainer(dropped, new Trainer.Options(1e-3f, 0f, 0, 10, 0f, 1.0, 0f));
         t.step(b);
-        Map<String, dev.attend.tensor.Tensor> weights = new java.util.LinkedHashMap<>();
+        Map<String, Tensor> weights = new java.util.LinkedHashMap<>();
         dropped.parameters().forEach((k, v) -> weights.put(k, v.value()));
         plain.load(weights);
         assertArrayEquals(bits(logits(plain, b)), bits(logits(dropped, b)));
