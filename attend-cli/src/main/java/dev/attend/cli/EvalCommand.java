@@ -90,8 +90,9 @@ final class EvalCommand implements Callable<Integer> {
             String label = t instanceof Niah ? "depth %d%%" : "tag %d";
             acc.byTag().forEach((tag, a) -> stdout.printf(Locale.ROOT, "  " + label + ": %.2f%%%n", tag, 100 * a));
             Path file = model.resolve("eval-by-" + (t instanceof Niah ? "depth" : "tag") + ".png");
-            Charts.accuracyByTag(file, t.name() + ": test accuracy by " + (t instanceof Niah ? "needle depth" : "tag") + " (" + ev.examples() + " examples)",
-                    t instanceof Niah ? "needle depth (%)" : t instanceof Mqar ? "distance from the key to its query (tokens)" : "tag",
+            String what = t instanceof Niah ? "needle depth" : t instanceof Mqar ? "distance from the key to its query" : "tag";
+            Charts.accuracyByTag(file, t.name() + ": test accuracy by " + what + " (" + ev.examples() + " examples)",
+                    t instanceof Niah ? "needle depth (%)" : t instanceof Mqar ? what + " (tokens)" : what,
                     acc.byTag().keySet().stream().mapToDouble(Integer::doubleValue).toArray(),
                     acc.byTag().values().stream().mapToDouble(Double::doubleValue).toArray());
             stdout.println("wrote " + file);
