@@ -38,9 +38,9 @@ print(f"{len(quotes)} quotations", file=sys.stderr)
 PY
 echo "corpus: $CORPUS, $(wc -c < "$CORPUS") bytes, $(wc -l < "$CORPUS") lines"
 TASK="text:file=$CORPUS,vocab=2048,seq=128,valid=0.1"
-# About 15 minutes on 2 cores: 600 steps of 32 x 128 tokens, 2.5M tokens (about 2.7 passes over the training part).
-"$ROOT/attend" train --task "$TASK" --layers 4 --d-model 192 --heads 4 --rope --dropout 0.1 --steps 600 --batch 32 \
-    --lr 2e-3 --eval-every 100 --eval-examples 100000 --out "$OUT" "$@"
+# About 16 minutes on 2 cores: 1,500 steps of 32 x 128 tokens, 6.1M tokens (about 7 passes over the training part).
+"$ROOT/attend" train --task "$TASK" --layers 4 --d-model 128 --heads 4 --rope --dropout 0.1 --steps 1500 --batch 32 \
+    --lr 3e-3 --eval-every 250 --eval-examples 100000 --out "$OUT" "$@"
 "$ROOT/attend" eval --model "$OUT" --examples 100000
 for p in "The meaning of life is" "A computer" "Q: What do you call"; do
     "$ROOT/attend" generate --model "$OUT" --prompt "$p" --max-tokens 60 --temperature 0.8 --top-p 0.95 --samples 2

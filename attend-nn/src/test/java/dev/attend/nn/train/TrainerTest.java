@@ -74,7 +74,7 @@ class TrainerTest {
         return Attention.descriptors().stream().filter(d -> d.capabilities().backward()).map(MechanismDescriptor::name);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("trainableMechanisms")
     void theSameTrainingRunsWithEveryMechanismThatHasABackwardPass(String name) {
         AttentionProblem causal = AttentionProblem.of(Tensor.randn(1, 1, 2, 12, 16), Tensor.randn(2, 1, 1, 12, 16), Tensor.randn(3, 1, 1, 12, 16),
