@@ -305,9 +305,8 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The wall-clock seconds the run has trained so far (the last row of train.csv), 0 for a new run. */
     private static double lastSeconds(Path dir) throws IOException {
-        List<String> lines = Files.readAllLines(dir.resolve(TRAIN_CSV), StandardCharsets.UTF_8);
-        if (lines.size() < 2) return 0;
-        return Double.parseDouble(lines.getLast().split(",")[1]);
+        List<double[]> rows = readCsv(dir.resolve(TRAIN_CSV), "seconds");
+        return rows.isEmpty() ? 0 : rows.getLast()[0];
     }
 
     /** The loss against step and against training time (train.csv), and test accuracy against training time (eval.csv). */

@@ -75,7 +75,13 @@ public final class Generator {
         double max = Double.NEGATIVE_INFINITY;
         for (float x : logits) max = Math.max(max, x);
         double[] p = new double[v];
-        for (int i = 0; i < v; i++) p[i] = Math.exp((logits[i] - max) / sampling.temperature());
+        double total = 0;
+        for (int i = 0; i < v; i++) total += p[i] = Math.exp((logits[i] - max) / sampling.temperature());
+        if (sampling.topK() == 0 && sampling.topP() == 1) {  // no cut: sample without ordering the ids
+            double u = random.nextDouble() * total;
+            for (int i = 0; i < v; i++) if ((u -= p[i]) < 0) return i;
+            return v - 1;
+        }
         Integer[] order = new Integer[v];
         for (int i = 0; i < v; i++) order[i] = i;
         Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));

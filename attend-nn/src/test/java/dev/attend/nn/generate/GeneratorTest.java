@@ -67,10 +67,11 @@ class GeneratorTest {
         assertEquals(2.0 / 3, topP[2] / (double) n, 0.005, "renormalised over what is kept");
         assertEquals(n, topK[2]);
         assertEquals(2, Generator.choose(logits, new Generator.Sampling(1, 0, 0.5, 0), r), "top-p below the most likely id's share");
-        // a low temperature sharpens towards the argmax
+        // a low temperature sharpens towards the argmax: p^(1/T) renormalised, 0.6^10 / (0.6^10 + 0.3^10 + 0.1^10) = 0.99902
         int sharp = 0;
-        for (int i = 0; i < 10_000; i++) if (Generator.choose(logits, new Generator.Sampling(0.1, 0, 1, 0), r) == 2) sharp++;
-        assertTrue(sharp > 9_990, "temperature 0.1: " + sharp);
+        for (int i = 0; i < n; i++) if (Generator.choose(logits, new Generator.Sampling(0.1, 0, 1, 0), r) == 2) sharp++;
+        double want = Math.pow(0.6, 10) / (Math.pow(0.6, 10) + Math.pow(0.3, 10) + Math.pow(0.1, 10));
+        assertEquals(want, sharp / (double) n, 0.0005, "temperature 0.1: " + sharp + " of " + n);
     }
 
     @Test
